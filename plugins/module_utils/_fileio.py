@@ -1,0 +1,133 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 sutazai.consolidation contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""File reading and atomic writing shared by every phase.
+
+Reading decodes UTF-8 (a leading BOM is dropped, CRLF and CR become LF) and reports
+undecodable bytes with their line and column. Writing is atomic: a temporary file in the
+same directory, fsync, rename over the target, fsync of the directory; the mode and owner
+of a replaced file are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+
+from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
+
+
+def sha256_bytes(data):
+    """Return the hex sha256 digest (64 chars) of ``data`` (bytes)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path):
+    """Return the hex sha256 digest of the file at ``path`` (read in 1 MiB blocks).
+
+    Raises OSError when the file cannot be read.
+    """
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_bytes(path, display=None):
+    """Return the bytes of ``path``.
+
+    :param display: the name to use in errors (defaults to ``path``).
+    :raises ConsolidationError: kind ``unreadable`` (permission, directory, I/O error) or
+        ``symlink_loop`` (ELOOP), naming the file.
+    """
+    name = display or path
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except PermissionError as exc:
+        raise ConsolidationError("cannot read file: permission denied (%s)" % exc.strerror, name, kind="unreadable")
+    except IsADirectoryError:
+        raise ConsolidationError("cannot read file: it is a directory", name, kind="unreadable")
+    except OSError as exc:
+        if exc.errno == 40:  # ELOOP
+            raise ConsolidationError("cannot read file: symlink loop", name, kind="symlink_loop")
+        raise ConsolidationError("cannot read file: %s" % (exc.strerror or exc), name, kind="unreadable")
+
+
+def decode_text(data, display):
+    """Decode ``data`` (bytes) as UTF-8 text with LF line ends.
+
+    A leading UTF-8 BOM is dropped; CRLF and lone CR become LF.
+
+    :raises ConsolidationError: kind ``not_utf8`` naming ``display`` with the line and
+        column (1-based, in characters of the valid prefix) of the first bad byte.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        prefix = data[:exc.start].decode("utf-8", errors="replace")
+        line = prefix.count("\n") + 1
+        column = len(prefix) - (prefix.rfind("\n") + 1) + 1
+        raise ConsolidationError(
+            "not valid UTF-8 (byte 0x%02x)" % data[exc.start], display, line, column, kind="not_utf8"
+        )
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_text(path, display=None):
+    """Read ``path`` and return its text (see :func:`decode_text`).
+
+    :raises ConsolidationError: see :func:`read_bytes` and :func:`decode_text`.
+    """
+    return decode_text(read_bytes(path, display), display or path)
+
+
+def fsync_dir(path):
+    """fsync the directory ``path`` so that a rename or unlink in it is durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path, data, mode=None):
+    """Write ``data`` (bytes) to ``path`` atomically.
+
+    A temporary file is created in the target's directory, written, fsynced and renamed
+    over ``path``; the directory is then fsynced. When ``path`` exists its mode and owner are
+    kept; otherwise ``mode`` (int, default 0o644) is used. ``path`` itself must not be a
+    symlink (a symlink would be replaced by a regular file): callers resolve it first.
+
+    :raises OSError: when the directory is not writable; the target is then untouched and
+        the temporary file removed.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if st is not None:
+            os.chmod(tmp, st.st_mode & 0o7777)
+            if os.geteuid() == 0:
+                os.chown(tmp, st.st_uid, st.st_gid)
+        else:
+            os.chmod(tmp, 0o644 if mode is None else mode)
+        os.rename(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    fsync_dir(directory)

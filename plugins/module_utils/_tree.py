@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 sutazai.consolidation contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Walking the platform tree (``sutazai_root``) safely and in a stable order.
+
+Rules (issue 2, module_utils core):
+
+* directories named in ``excludes`` (default :data:`DEFAULT_EXCLUDES`), every virtualenv
+  (a directory holding ``pyvenv.cfg``) and every absolute path in ``exclude_paths`` (the
+  backup root, the report folder) are never entered;
+* a symlink is followed only when its target resolves inside the root; one pointing out of
+  the root, a dangling one and a loop are skipped and listed with the reason;
+* a directory reached twice (two links to one folder) is walked once;
+* entries are visited in sorted order, so results are byte-stable.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+DEFAULT_EXCLUDES = (".git", "node_modules", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache")
+
+
+class TreeFile(object):
+    """One regular file found by :func:`walk_tree`.
+
+    :ivar rel: path relative to the root, with ``/`` separators (str).
+    :ivar path: absolute path as reached through the tree (may contain symlinks).
+    :ivar real: resolved absolute path (inside the root).
+    :ivar is_symlink: True when ``rel`` itself is a symlink.
+    """
+
+    __slots__ = ("rel", "path", "real", "is_symlink")
+
+    def __init__(self, rel, path, real, is_symlink):
+        self.rel = rel
+        self.path = path
+        self.real = real
+        self.is_symlink = is_symlink
+
+    def __repr__(self):
+        return "TreeFile(%r)" % self.rel
+
+
+class TreeWalk(object):
+    """Result of :func:`walk_tree`: ``files`` (list of :class:`TreeFile`, sorted by ``rel``)
+    and ``skipped`` (list of ``{"path": rel, "reason": str}`` dicts, sorted by path)."""
+
+    def __init__(self):
+        self.files = []
+        self.skipped = []
+
+
+def _inside(real, root_real):
+    return real == root_real or real.startswith(root_real.rstrip(os.sep) + os.sep)
+
+
+def walk_tree(root, subdir="", excludes=DEFAULT_EXCLUDES, exclude_paths=(), match=None):
+    """Walk ``root``/``subdir`` and return a :class:`TreeWalk`.
+
+    :param root: the platform root (str); symlinks never lead out of it.
+    :param subdir: relative folder to start from ("" for the whole root); a missing folder
+        gives an empty result.
+    :param excludes: directory base names never entered.
+    :param exclude_paths: absolute paths never entered (backup root, report folder).
+    :param match: optional callable ``match(rel) -> bool`` selecting files.
+    """
+    result = TreeWalk()
+    root_real = os.path.realpath(root)
+    excluded_real = set(os.path.realpath(p) for p in exclude_paths if p)
+    start_rel = subdir.strip("/")
+    start = os.path.join(root, start_rel) if start_rel else root
+    try:
+        st = os.stat(start)
+    except OSError:
+        return result
+    if not stat.S_ISDIR(st.st_mode):
+        return result
+    start_real = os.path.realpath(start)
+    if not _inside(start_real, root_real):
+        result.skipped.append({"path": start_rel, "reason": "symlink points outside the root"})
+        return result
+    seen_dirs = set([(st.st_dev, st.st_ino)])
+    # Stack of (rel, path, ancestry set of (dev, ino)).
+    stack = [(start_rel, start, frozenset([(st.st_dev, st.st_ino)]))]
+    while stack:
+        rel_dir, path_dir, ancestry = stack.pop()
+        try:
+            names = sorted(os.listdir(path_dir))
+        except OSError as exc:
+            result.skipped.append({"path": rel_dir or ".", "reason": "cannot list directory: %s" % exc.strerror})
+            continue
+        if "pyvenv.cfg" in names and rel_dir:
+            result.skipped.append({"path": rel_dir, "reason": "virtualenv"})
+            continue
+        subdirs = []
+        for name in names:
+            rel = "%s/%s" % (rel_dir, name) if rel_dir else name
+            path = os.path.join(path_dir, name)
+            try:
+                lst = os.lstat(path)
+            except OSError as exc:
+                result.skipped.append({"path": rel, "reason": "cannot stat: %s" % exc.strerror})
+                continue
+            is_link = stat.S_ISLNK(lst.st_mode)
+            if is_link:
+                try:
+                    tst = os.stat(path)
+                except OSError as exc:
+                    reason = "symlink loop" if exc.errno == errno.ELOOP else "dangling symlink"
+                    result.skipped.append({"path": rel, "reason": reason})
+                    continue
+                real = os.path.realpath(path)
+                if not _inside(real, root_real):
+                    result.skipped.append({"path": rel, "reason": "symlink points outside the root"})
+                    continue
+            else:
+                tst = lst
+                real = None
+            if stat.S_ISDIR(tst.st_mode):
+                if name in excludes:
+                    continue
+                real = real or os.path.realpath(path)
+                if real in excluded_real:
+                    continue
+                key = (tst.st_dev, tst.st_ino)
+                if key in ancestry:
+                    result.skipped.append({"path": rel, "reason": "symlink loop"})
+                    continue
+                if key in seen_dirs:
+                    result.skipped.append({"path": rel, "reason": "directory already walked through another path"})
+                    continue
+                seen_dirs.add(key)
+                subdirs.append((rel, path, ancestry | frozenset([key])))
+            elif stat.S_ISREG(tst.st_mode):
+                if match is not None and not match(rel):
+                    continue
+                result.files.append(TreeFile(rel, path, real or os.path.realpath(path), is_link))
+        stack.extend(reversed(subdirs))
+    result.files.sort(key=lambda f: f.rel)
+    result.skipped.sort(key=lambda s: s["path"])
+    return result
+
+
+def safe_join(root, rel):
+    """Join ``rel`` (relative, ``/`` separated) to ``root`` and refuse to leave it.
+
+    :raises ValueError: when ``rel`` is absolute or its normalised form escapes the root.
+    """
+    if os.path.isabs(rel):
+        raise ValueError("path must be relative to the root: %s" % rel)
+    joined = os.path.normpath(os.path.join(root, rel))
+    if not _inside(joined, os.path.normpath(root)):
+        raise ValueError("path leaves the root: %s" % rel)
+    return joined
