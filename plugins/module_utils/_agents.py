@@ -474,7 +474,11 @@ def build_registry(root, sources=None, precedence=None, on_invalid="fail", exclu
             plan.skipped.append(s)
             plan.warnings.append({"path": s["path"], "message": "not read: %s" % s["reason"]})
         md_base = md_rel.strip("/")
+        walked = dict((tf.real, tf.rel) for tf in walk.files if not tf.is_symlink)
         for tf in walk.files:
+            if tf.is_symlink and tf.real in walked:
+                plan.skipped.append({"path": tf.rel, "reason": "symlink to %s (read there)" % walked[tf.real]})
+                continue
             try:
                 text = decode_text(read_bytes(tf.path, tf.rel), tf.rel)
             except ConsolidationError as exc:
@@ -542,7 +546,9 @@ def build_registry(root, sources=None, precedence=None, on_invalid="fail", exclu
                                for lb, v in values],
                 })
         names = set(c[1] for c in contribs)
-        md_cats = sorted(set(cat for c in contribs for cat in c[4]))
+        md_cats = []
+        for c in contribs:
+            md_cats.extend(cat for cat in c[4] if cat not in md_cats)
         if "essential" in names:
             category = "essential"
         elif any(_is_experimental(c[3]) for c in contribs):

@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 sutazai.consolidation contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment(object):
+    """Options shared by every phase module of sutazai.consolidation."""
+
+    DOCUMENTATION = r"""
+options:
+  root:
+    description:
+      - Root folder of the SutazAI platform tree (C(sutazai_root)).
+      - Symlinks are never followed out of it.
+    type: path
+    required: true
+  backup_root:
+    description:
+      - Folder holding one journal folder per run (C(<backup_root>/<run_id>/manifest.json) and
+        C(files/)); created with mode 0700 on the first change.
+      - Never read as input.
+    type: path
+    default: C(<root>/backups)
+  report_dir:
+    description:
+      - Folder of the run reports. Never read as input.
+    type: path
+    default: C(<root>/reports)
+  run_id:
+    description:
+      - Identifier of the run; names the journal folder. Required when a change is made
+        (not in check mode). The playbooks set it once per play.
+    type: str
+  strict:
+    description:
+      - What to do when the phase cannot proceed safely (for example a malformed input file).
+      - V(false) changes nothing, returns RV(blocked=true) with a warning, and the play goes on.
+      - V(true) fails the task.
+    type: bool
+    default: false
+"""
+
+    ATTRIBUTES = r"""
+attributes:
+  check_mode:
+    description: Computes the full plan and writes nothing, not even backups or reports.
+    support: full
+  diff_mode:
+    description: Returns before/after of every file it would change, with secret values redacted.
+    support: full
+  idempotent:
+    description: A second run on the same input changes nothing.
+    support: full
+"""

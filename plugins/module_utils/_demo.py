@@ -1,0 +1,222 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 sutazai.consolidation contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The embedded demo platform: a small SutazAI-like tree with the real tree's oddities.
+
+It is the default target of ``make demo`` and of the Molecule scenario. Content is fixed
+(no clock, no randomness): the same ``scale`` always gives the same bytes. What it holds
+for the agents phase:
+
+* all four JSON registry shapes, with overlapping agents and conflicting fields, a
+  stringified Python ``capabilities`` list, literal ``\\n`` in descriptions, a duplicate
+  JSON key, ``claude_``/``container_`` prefixed ids, ``"---"`` descriptions, an agent
+  marked experimental;
+* ``.claude/agents`` markdown: valid YAML front matter, front matter that is not valid YAML
+  (unquoted ``: ``), front matter in a leading fence, an unterminated one, nested category
+  folders, README/MIGRATION_SUMMARY files without front matter, a symlinked agent file;
+* ``backend/app/core/config.py`` with a module-level ``AGENT_REGISTRY_PATH``;
+* a compose file, a symlinked compose file, an ``.env.example``.
+
+``scale`` (int >= 1) adds ``(scale - 1) * 40`` generated agents across the sources, for
+benchmarks.
+"""
+
+from __future__ import annotations
+
+import json
+
+_MD_VALID = """---
+name: {name}
+description: "{desc}"
+model: sonnet
+tools: Read, Edit, Bash, Grep
+color: blue
+---
+
+# {title}
+
+You are the {name} agent of SutazAI.
+"""
+
+_MD_INVALID_YAML = """---
+name: {name}
+description: Use this agent when: you need {desc}; it handles: planning, routing
+model: opus
+proactive_triggers:
+  - {name}_needed
+  - {name}_requested
+tools: Read, Write, Task
+---
+
+## Rules
+Follow the codebase rules.
+"""
+
+_MD_FENCED = """```yaml
+---
+name: {name}
+description: {desc}
+model: sonnet
+tools: Read, Grep
+---
+```
+
+# {title}
+"""
+
+_MD_UNTERMINATED = """---
+name: {name}
+description: {desc}
+model: sonnet
+proactive_triggers:
+
+{name}_pipeline_needed
+{name}_quality_checks
+tools: Read, Edit, Bash
+color: green
+
+
+MANDATORY RULE ENFORCEMENT SYSTEM
+Load and validate /opt/sutazaiapp/CLAUDE.md before any action.
+"""
+
+_README = """# SutazAI agents
+
+This folder holds the Claude agent definitions. Files here have no front matter.
+"""
+
+_MIGRATION = """# Claude Flow Commands to Agent System Migration Summary
+
+Moved 12 commands to agents: see the table below.
+"""
+
+_CONFIG_PY = '''"""Backend settings."""
+import os
+
+# Where the agent definitions live.
+AGENT_REGISTRY_PATH = "/opt/sutazaiapp/agents/agent_registry.json"  # legacy registry
+OLLAMA_URL = os.environ.get("OLLAMA_URL", "http://ollama:11434")
+
+
+def registry_path():
+    return AGENT_REGISTRY_PATH
+'''
+
+_COMPOSE = """# SutazAI demo platform
+services:
+  backend:
+    image: sutazai/backend:latest
+    ports:
+      - "10010:8000"
+    environment:
+      AGENT_REGISTRY: /opt/sutazaiapp/config/agents/master_registry.json
+  ollama:
+    image: ollama/ollama:latest
+    ports:
+      - "10104:11434"
+"""
+
+_ENV_EXAMPLE = """# Copy to .env and fill in.
+POSTGRES_USER=sutazai
+POSTGRES_PASSWORD=change-me
+OLLAMA_URL=http://ollama:11434
+"""
+
+_TITLES = ["ai-agent-orchestrator", "backend-api-architect", "data-pipeline-engineer", "sql-pro",
+           "deployment-engineer", "security-auditor", "code-reviewer", "ollama-integration-specialist",
+           "hardware-resource-optimizer", "qa-team-lead", "system-architect", "document-knowledge-manager"]
+
+
+def _json(doc):
+    return (json.dumps(doc, indent=2, sort_keys=False) + "\n").encode("utf-8")
+
+
+def _extra_names(scale):
+    return ["generated-agent-%03d" % i for i in range((max(scale, 1) - 1) * 40)]
+
+
+def demo_files(scale=1):
+    """Return the demo tree as ``{rel: bytes}`` for files and ``{rel: target}`` for symlinks.
+
+    :param scale: int >= 1, see module doc.
+    :returns: ``(files, symlinks)``, two dicts keyed by path relative to the root.
+    """
+    files = {}
+    links = {}
+    extra = _extra_names(scale)
+
+    files["config/agents/essential_agents.json"] = _json({"agents": [
+        {"id": "general-assistant", "name": "General AI Assistant", "type": "general", "model": "tinyllama:latest",
+         "capabilities": ["conversation", "analysis", "planning"],
+         "system_prompt": "You are a helpful AI assistant."},
+        {"id": "code-assistant", "name": "Code Assistant", "type": "code", "model": "tinyllama:latest",
+         "capabilities": ["code_generation", "debugging"]},
+        {"id": "ai-agent-orchestrator", "name": "AI Agent Orchestrator", "type": "orchestrator",
+         "model": "tinyllama:latest", "capabilities": ["orchestration"]},
+    ]})
+
+    registry = {}
+    for i, name in enumerate(_TITLES[:8] + extra[: len(extra) // 2]):
+        registry[name] = {
+            "name": name,
+            "description": "%s agent\\n\\nUse this agent when you need:\\n- %s work" % (name, name),
+            "capabilities": "['analysis', 'automation']" if i % 2 else ["analysis", "monitoring"],
+            "config_path": "configs/%s_universal.json" % name,
+        }
+    registry["container_hardware-resource-optimizer"] = {
+        "name": "container_hardware-resource-optimizer", "description": "Hardware optimizer (container)",
+        "capabilities": ["resource_optimization"]}
+    text = json.dumps({"agents": registry, "version": "1.0", "provider": "universal"}, indent=2)
+    # A duplicate key, as in the real agents/agent_registry.json.
+    text = text.replace('"version": "1.0"', '"version": "0.9",\n  "version": "1.0"', 1)
+    files["agents/agent_registry.json"] = (text + "\n").encode("utf-8")
+
+    files["config/universal_agents.json"] = _json({
+        "redis": {"host": "redis", "port": 6379},
+        "ollama": {"base_url": "http://ollama:11434", "default_model": "tinyllama"},
+        "initial_agents": [
+            {"id": "orchestrator-001", "type": "orchestrator", "name": "Master Orchestrator",
+             "description": "Primary orchestration agent",
+             "config": {"model": "tinyllama", "max_concurrent_tasks": 10,
+                        "capabilities": ["orchestration", "reasoning"]}},
+            {"id": "quantum-planner", "type": "planner", "name": "Quantum Planner", "status": "experimental",
+             "description": "Experimental planner", "config": {"model": "tinyllama", "capabilities": ["planning"]}},
+        ],
+        "logging": {"level": "INFO"},
+    })
+
+    unified = {}
+    for name in _TITLES + extra:
+        unified["claude_" + name] = {
+            "id": "claude_" + name, "name": name, "type": "claude", "description": "---",
+            "capabilities": ["deployment"], "priority": 5,
+            "deployment_info": {"method": "task_tool", "agent_file": "/opt/sutazaiapp/.claude/agents/%s.md" % name},
+            "metadata": {},
+        }
+    files["config/agents/unified_agent_registry.json"] = _json(
+        {"version": "2.0", "last_updated": "/opt/sutazaiapp/config/agents", "agents": unified})
+
+    layouts = [_MD_VALID, _MD_INVALID_YAML, _MD_FENCED, _MD_VALID]
+    for i, name in enumerate(_TITLES + extra):
+        layout = layouts[i % len(layouts)]
+        if name == "data-pipeline-engineer":
+            layout = _MD_UNTERMINATED
+        desc = "Handles %s tasks for the SutazAI platform" % name.replace("-", " ")
+        files[".claude/agents/%s.md" % name] = layout.format(
+            name=name, desc=desc, title=name.replace("-", " ").title()).encode("utf-8")
+    for folder, names in (("optimization", ["load-balancer", "topology-optimizer"]),
+                          ("development/backend", ["dev-backend-api"]),
+                          ("testing/unit", ["tdd-london-swarm"])):
+        for name in names:
+            files[".claude/agents/%s/%s.md" % (folder, name)] = _MD_VALID.format(
+                name=name, desc="%s specialist" % name, title=name).encode("utf-8")
+    files[".claude/agents/README.md"] = _README.encode("utf-8")
+    files[".claude/agents/MIGRATION_SUMMARY.md"] = _MIGRATION.encode("utf-8")
+    files[".claude/agents/optimization/README.md"] = b"# Performance Optimization Agents\n"
+    links[".claude/agents/core/sql-pro.md"] = "../sql-pro.md"
+
+    files["backend/app/core/config.py"] = _CONFIG_PY.encode("utf-8")
+    files["docker-compose.yml"] = _COMPOSE.encode("utf-8")
+    links["docker-compose.override.yml"] = "docker-compose.yml"
+    files[".env.example"] = _ENV_EXAMPLE.encode("utf-8")
+    return files, links

@@ -1,0 +1,111 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 sutazai.consolidation contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: preflight
+short_description: Check a SutazAI target before consolidation and name the run
+version_added: 0.1.0
+description:
+  - Read-only. Checks that O(root) is a folder, that the backup root is not the root itself,
+    finds which Python libraries of the collection's modules are missing on the target, and
+    returns the run id (the given one, or a new C(YYYYMMDDTHHMMSSZ-xxxxxx) one).
+attributes:
+  check_mode:
+    description: Read-only; runs the same in check mode.
+    support: full
+  diff_mode:
+    description: No diff.
+    support: none
+  idempotent:
+    description: Changes nothing.
+    support: full
+options:
+  root:
+    description: Root folder of the SutazAI platform tree.
+    type: path
+    required: true
+  backup_root:
+    description: Journal folder of the runs; must not be O(root) itself.
+    type: path
+  run_id:
+    description: Run id to use; a new one is made when not given.
+    type: str
+  python_modules:
+    description: Import names to check, mapped to the requirement to install when missing.
+    type: dict
+    default: {yaml: PyYAML, ruamel.yaml: ruamel.yaml, libcst: libcst}
+author:
+  - sutazai.consolidation contributors
+"""
+
+EXAMPLES = r"""
+- name: Check the target
+  sutazai.consolidation.preflight:
+    root: /opt/sutazaiapp
+  register: preflight
+"""
+
+RETURN = r"""
+run_id:
+  description: The run id for this play.
+  returned: always
+  type: str
+  sample: 20261121T101500Z-3fa2c1
+missing:
+  description: Requirements (as in requirements.txt) whose import failed.
+  returned: always
+  type: list
+  elements: str
+python:
+  description: Interpreter running the modules on the target.
+  returned: always
+  type: str
+"""
+
+import binascii
+import datetime
+import importlib
+import os
+import sys
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            root=dict(type="path", required=True),
+            backup_root=dict(type="path"),
+            run_id=dict(type="str"),
+            python_modules=dict(type="dict", default={"yaml": "PyYAML", "ruamel.yaml": "ruamel.yaml",
+                                                      "libcst": "libcst"}),
+        ),
+        supports_check_mode=True,
+    )
+    root = os.path.abspath(module.params["root"])
+    if not os.path.isdir(root):
+        module.fail_json(msg="sutazai_root %s is not a directory on the target" % root)
+    backup_root = module.params["backup_root"]
+    if backup_root and os.path.realpath(backup_root) == os.path.realpath(root):
+        module.fail_json(msg="sutazai_backup_root must not be sutazai_root itself (%s)" % root)
+    missing = []
+    for name, requirement in sorted(module.params["python_modules"].items()):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(requirement)
+    run_id = module.params["run_id"]
+    if run_id and ("/" in run_id or run_id in (".", "..")):
+        module.fail_json(msg="invalid run id %r" % run_id)
+    if not run_id:
+        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        run_id = "%s-%s" % (now, binascii.hexlify(os.urandom(3)).decode("ascii"))
+    module.exit_json(changed=False, run_id=run_id, missing=missing, python=sys.executable)
+
+
+if __name__ == "__main__":
+    main()

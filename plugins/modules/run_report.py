@@ -1,0 +1,111 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 sutazai.consolidation contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: run_report
+short_description: Write the run summary of a consolidation run as JSON and Markdown
+version_added: 0.1.0
+description:
+  - Writes C(<report_dir>/<run_id>.json) and C(<report_dir>/<run_id>.md) from the phase summaries
+    and returns the text table. The report folder is created with mode 0750.
+  - A report is a record of the run, not a change to the platform, so the task reports
+    C(changed=false) and a second run of the play stays at C(changed=0).
+  - Summaries never hold secret values (phases put only counts, keys and hashes in them).
+attributes:
+  check_mode:
+    description: Returns the table and writes nothing.
+    support: full
+  diff_mode:
+    description: No diff is returned (the report is not a platform file).
+    support: none
+  idempotent:
+    description: Same summaries and run id give the same bytes.
+    support: full
+options:
+  report_dir:
+    description: Folder of the reports.
+    type: path
+    required: true
+  run_id:
+    description: Run identifier; names the report files.
+    type: str
+    required: true
+  root:
+    description: Platform root, recorded in the report.
+    type: path
+    required: true
+  summaries:
+    description: Phase summaries as returned by the phase modules (C(summary)).
+    type: list
+    elements: dict
+    default: []
+author:
+  - sutazai.consolidation contributors
+"""
+
+EXAMPLES = r"""
+- name: Write the run report
+  sutazai.consolidation.run_report:
+    report_dir: /opt/sutazaiapp/reports
+    run_id: "{{ sutazai_run_id }}"
+    root: /opt/sutazaiapp
+    summaries: "{{ sutazai_phase_summaries }}"
+"""
+
+RETURN = r"""
+table:
+  description: The summary table, one string per line.
+  returned: always
+  type: list
+  elements: str
+report_files:
+  description: Paths written (empty in check mode).
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import atomic_write
+from ansible_collections.sutazai.consolidation.plugins.module_utils._report import (
+    render_json,
+    render_markdown,
+    render_table,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            report_dir=dict(type="path", required=True),
+            run_id=dict(type="str", required=True),
+            root=dict(type="path", required=True),
+            summaries=dict(type="list", elements="dict", default=[]),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    if "/" in p["run_id"] or p["run_id"] in (".", ".."):
+        module.fail_json(msg="invalid run_id %r" % p["run_id"])
+    table = render_table(p["summaries"])
+    files = []
+    if not module.check_mode:
+        report_dir = os.path.abspath(p["report_dir"])
+        if not os.path.isdir(report_dir):
+            os.makedirs(report_dir, 0o750)
+        base = os.path.join(report_dir, p["run_id"])
+        atomic_write(base + ".json", render_json(p["summaries"], p["run_id"], p["root"]).encode("utf-8"), mode=0o640)
+        atomic_write(base + ".md", render_markdown(p["summaries"], p["run_id"], p["root"]).encode("utf-8"), mode=0o640)
+        files = [base + ".json", base + ".md"]
+    module.exit_json(changed=False, table=table, report_files=files)
+
+
+if __name__ == "__main__":
+    main()
