@@ -54,7 +54,7 @@ lint: collection
 	$(BIN)/ansible-lint --profile production --offline
 
 molecule: collection testbed
-	$(BIN)/molecule test -s default
+	NO_COLOR=1 ANSIBLE_NOCOLOR=1 PY_COLORS=0 $(BIN)/molecule test -s default
 
 test: unit sanity lint molecule
 

@@ -20,14 +20,12 @@ options:
     description:
       - Folder holding one journal folder per run (C(<backup_root>/<run_id>/manifest.json) and
         C(files/)); created with mode 0700 on the first change.
-      - Never read as input.
+      - Never read as input. Default is C(<root>/backups).
     type: path
-    default: C(<root>/backups)
   report_dir:
     description:
-      - Folder of the run reports. Never read as input.
+      - Folder of the run reports. Never read as input. Default is C(<root>/reports).
     type: path
-    default: C(<root>/reports)
   run_id:
     description:
       - Identifier of the run; names the journal folder. Required when a change is made

@@ -23,7 +23,7 @@ options:
     type: str
     default: SutazAI consolidation summary
 author:
-  - sutazai.consolidation contributors
+  - SutazAI consolidation team (@sutazai)
 """
 
 EXAMPLES = r"""

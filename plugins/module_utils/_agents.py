@@ -158,7 +158,7 @@ class _Dupes(object):
 
     def hook(self, pairs):
         seen = set()
-        for k, _ in pairs:
+        for k, dummy in pairs:
             if k in seen:
                 self.keys.append(k)
             seen.add(k)
@@ -297,7 +297,7 @@ def parse_front_matter(text):
             end = j
             break
     if end is None:
-        fields, _ = parse_lines(lines[start:])
+        fields, dummy = parse_lines(lines[start:])
         return {"fields": fields, "mode": "lines", "fenced": fenced, "terminated": False}
     block = "\n".join(lines[start:end])
     if HAS_YAML:
@@ -307,7 +307,7 @@ def parse_front_matter(text):
             doc = None
         if isinstance(doc, dict):
             return {"fields": doc, "mode": "yaml", "fenced": fenced, "terminated": True}
-    fields, _ = parse_lines(lines[start:end])
+    fields, dummy = parse_lines(lines[start:end])
     return {"fields": fields, "mode": "lines", "fenced": fenced, "terminated": True}
 
 
@@ -511,7 +511,10 @@ def build_registry(root, sources=None, precedence=None, on_invalid="fail", exclu
     if plan.invalid and on_invalid == "fail":
         return plan
 
-    carried, carried_conflicts = _carry_over(root, output, [srcs[n] for n in JSON_SOURCES if srcs.get(n)])
+    json_paths = [srcs[n] for n in JSON_SOURCES if srcs.get(n)]
+    carried, carried_conflicts = _carry_over(root, output, json_paths)
+    for agent in carried.values():
+        generated_from.extend(s["file"] for s in agent.get("sources", []) if s.get("file") in json_paths)
 
     agents = dict((c, []) for c in CATEGORIES)
     conflicts = []
@@ -524,7 +527,7 @@ def build_registry(root, sources=None, precedence=None, on_invalid="fail", exclu
         contribs = sorted(entries[aid], key=lambda e: (e[0], e[2]["file"], e[2]["key"]))
         merged = {}
         chosen = {}
-        for _, name, label, fields, _ in contribs:
+        for dummy, name, label, fields, dummy2 in contribs:
             for key, value in fields.items():
                 if key in _NOT_MERGED:
                     continue
@@ -533,10 +536,10 @@ def build_registry(root, sources=None, precedence=None, on_invalid="fail", exclu
                     chosen[key] = (name, label)
         for key in sorted(merged):
             values = []
-            for _, name, label, fields, _ in contribs:
+            for dummy, name, label, fields, dummy2 in contribs:
                 if key in fields:
                     values.append((label, fields[key]))
-            distinct = set(_comparable(v) for _, v in values)
+            distinct = set(_comparable(v) for dummy, v in values)
             if len(distinct) > 1:
                 conflicts.append({
                     "agent": aid,

@@ -11,29 +11,38 @@ short_description: Merge the SutazAI agent registries and agent markdown files i
 version_added: 0.1.0
 description:
   - Agent-registry phase (seed BACKEND CONFIGURATION CONSOLIDATION, Phase 1).
-  - Reads the four JSON registry shapes of SutazAI and every C(.claude/agents/**/*.md) file with
+  - >-
+    Reads the four JSON registry shapes of SutazAI and every C(.claude/agents/**/*.md) file with
     front matter, merges agents with the same normalized id field by field, and writes
-    C(config/agents/master_registry.json) (sorted keys, two-space indent, trailing newline:
-    the same input always gives the same bytes).
-  - "Agent markdown front matter is parsed as YAML, else line by line (C(key: value), C(- item)
+    C(config/agents/master_registry.json) with sorted keys, two-space indent and a trailing
+    newline, so the same input always gives the same bytes.
+  - >-
+    Agent markdown front matter is parsed as YAML, else line by line (C(key: value), C(- item)
     lists); a leading fenced block and a missing closing C(---) are accepted. Files without front
-    matter (README.md) are skipped and counted. Sub-folders are recorded as C(categories)."
-  - "Identity: the raw id is C(id), else C(name), else the JSON key (markdown: the front matter
+    matter (README.md) are skipped and counted. Sub-folders are recorded as C(categories).
+    A symlinked markdown file whose target is also walked is read once, at its target.
+  - >-
+    Identity: the raw id is C(id), else C(name), else the JSON key (markdown: the front matter
     C(name), else the file stem); it is normalized by stripping, lower-casing, dropping one leading
     C(claude_) or C(container_), turning runs of C(_)/whitespace into C(-), collapsing and
-    stripping C(-)."
-  - "Merge: for each field, the first source in O(precedence) with a non-blank value wins
+    stripping C(-).
+  - >-
+    Merge: for each field, the first source in O(precedence) with a non-blank value wins
     (blank: null, empty, or only dashes like the unified registry's C(---) descriptions). Every
     field on which sources disagree is listed under C(conflicts). C(capabilities) and C(tools)
     are always lists of strings (stringified Python lists and comma separated strings are split);
-    literal C(\\n) in descriptions become newlines."
-  - "Category rule: C(essential) when the essential file defines the agent; else C(experimental)
+    literal backslash-n sequences in descriptions become newlines. Every agent keeps C(sources)
+    (file and key).
+  - >-
+    Category rule: C(essential) when the essential file defines the agent; else C(experimental)
     when any source marks it (C(experimental: true), or C(status)/C(type)/C(category)/C(tier)/C(stage)
     equal to C(experimental), or an C(experimental) tag); else C(claude) when only markdown files
-    define it; else C(specialized)."
-  - Points Python code at the master registry by rewriting a module-level
+    define it; else C(specialized).
+  - >-
+    Points Python code at the master registry by rewriting a module-level
     C(AGENT_REGISTRY_PATH = ...) assignment (libcst; nothing else in the file changes).
-  - Every change is journaled under O(backup_root) before it is made; see
+  - >-
+    Every change is journaled under O(backup_root) before it is made; see
     M(sutazai.consolidation.rollback).
 extends_documentation_fragment:
   - sutazai.consolidation.phase
@@ -46,15 +55,15 @@ options:
     type: dict
     suboptions:
       essential:
-        description: C({"agents": [{"id": ...}]}).
+        description: 'Essential agents, shaped C({"agents": [{"id": ...}]}).'
         type: str
         default: config/agents/essential_agents.json
       unified:
-        description: C({"version": "2.0", "agents": {id: {..., "deployment_info": {...}}}}).
+        description: 'Unified registry, shaped C({"version": "2.0", "agents": {id: {..., "deployment_info": {...}}}}).'
         type: str
         default: config/agents/unified_agent_registry.json
       agent_registry:
-        description: C({"agents": {name: {...}}}).
+        description: 'Legacy registry, shaped C({"agents": {name: {...}}}).'
         type: str
         default: agents/agent_registry.json
       universal:
@@ -96,9 +105,10 @@ options:
     type: str
     default: AGENT_REGISTRY_PATH
   code_value:
-    description: New value (a string literal) of O(code_variable).
+    description:
+      - New value (a string literal) of O(code_variable).
+      - Default is the absolute path of the master registry, C(<root>/<output>).
     type: str
-    default: C(<root>/<output>), absolute
   remove_sources:
     description:
       - Remove the merged JSON registry files after writing the master registry (journaled).
@@ -113,7 +123,7 @@ notes:
 seealso:
   - module: sutazai.consolidation.rollback
 author:
-  - sutazai.consolidation contributors
+  - SutazAI consolidation team (@sutazai)
 requirements:
   - PyYAML
   - libcst (only when O(code_files) name existing files)

@@ -37,7 +37,7 @@ options:
     type: int
     default: 1
 author:
-  - sutazai.consolidation contributors
+  - SutazAI consolidation team (@sutazai)
 """
 
 EXAMPLES = r"""

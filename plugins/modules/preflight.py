@@ -39,7 +39,7 @@ options:
     type: dict
     default: {yaml: PyYAML, ruamel.yaml: ruamel.yaml, libcst: libcst}
 author:
-  - sutazai.consolidation contributors
+  - SutazAI consolidation team (@sutazai)
 """
 
 EXAMPLES = r"""

@@ -13,7 +13,8 @@ description:
   - Reads only the run's journal (C(<backup_root>/<run_id>/manifest.json)) and undoes its
     entries newest first. Changed files get their original bytes, mode and owner back; created
     files and folders are removed; deleted files and symlinks are restored.
-  - A path that differs both from what the run left and from its original (someone changed it
+  - >-
+    A path that differs both from what the run left and from its original (someone changed it
     since) is a conflict: the module then changes nothing and fails, unless O(force=true).
   - Paths already in their original state are left alone, so a second rollback changes nothing.
 attributes:
@@ -47,7 +48,7 @@ options:
 seealso:
   - module: sutazai.consolidation.agent_registry
 author:
-  - sutazai.consolidation contributors
+  - SutazAI consolidation team (@sutazai)
 """
 
 EXAMPLES = r"""

@@ -44,7 +44,7 @@ options:
     elements: dict
     default: []
 author:
-  - sutazai.consolidation contributors
+  - SutazAI consolidation team (@sutazai)
 """
 
 EXAMPLES = r"""

@@ -1,0 +1,21 @@
+# -*- coding: utf-8 -*-
+"""Make the checkout importable as ``ansible_collections.sutazai.consolidation`` for pytest.
+
+A link ``.build/pytest/ansible_collections/sutazai/consolidation`` -> the checkout is created
+once; ``ansible_collections`` and ``sutazai`` are namespace packages, so the ``ansible``
+package's bundled collections stay importable beside it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LINK_BASE = os.path.join(REPO, ".build", "pytest")
+_link = os.path.join(LINK_BASE, "ansible_collections", "sutazai", "consolidation")
+if not os.path.islink(_link):
+    os.makedirs(os.path.dirname(_link), exist_ok=True)
+    os.symlink(REPO, _link)
+if LINK_BASE not in sys.path:
+    sys.path.insert(0, LINK_BASE)

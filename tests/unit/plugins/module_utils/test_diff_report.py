@@ -1,0 +1,55 @@
+# -*- coding: utf-8 -*-
+"""Unit tests: secret redaction in diffs, and the summary table."""
+
+from __future__ import annotations
+
+import json
+
+from ansible_collections.sutazai.consolidation.plugins.module_utils._diff import (
+    diff_payload,
+    fingerprint,
+    redact_text,
+)
+from ansible_collections.sutazai.consolidation.plugins.module_utils._report import (
+    render_json,
+    render_markdown,
+    render_table,
+)
+
+
+def test_redacts_env_yaml_json_values():
+    text = "\n".join([
+        "POSTGRES_PASSWORD=s3cr3t-value",
+        "export API_KEY='abc123'",
+        "OLLAMA_URL=http://ollama:11434",
+        "  jwt_secret: hunter2",
+        '  {"db_password": "pw-9", "user": "sutazai"}',
+        "REDIS_PASSWORD=${REDIS_PASSWORD}",
+        "# PASSWORD=commented",
+    ])
+    out = redact_text(text)
+    for secret in ("s3cr3t-value", "abc123", "hunter2", "pw-9"):
+        assert secret not in out
+    assert "POSTGRES_PASSWORD=<redacted %s>" % fingerprint("s3cr3t-value") in out
+    assert "OLLAMA_URL=http://ollama:11434" in out
+    assert '"user": "sutazai"' in out
+    assert "REDIS_PASSWORD=${REDIS_PASSWORD}" in out
+
+
+def test_diff_payload_headers_and_absent():
+    d = diff_payload("a/b.json", None, "TOKEN=x\n")
+    assert d["before_header"] == "a/b.json (absent)" and d["before"] == ""
+    assert d["after_header"] == "a/b.json (after)" and "x\n" not in d["after"]
+
+
+def test_summary_table_and_reports():
+    summaries = [{"phase": "agents", "status": "changed",
+                  "rows": [{"item": "Agent registry files (JSON)", "before": 4, "after": 1}]},
+                 {"phase": "env", "status": "blocked", "reason": "bad file", "rows": []}]
+    lines = render_table(summaries, title="T")
+    assert lines[0] == "T"
+    assert lines[3].split("|")[2].strip() == "Agent registry files (JSON)"
+    assert lines[3].split("|")[3].strip() == "4" and lines[3].split("|")[4].strip() == "1"
+    assert "bad file" in lines[4]
+    assert json.loads(render_json(summaries, "r1", "/opt"))["phases"][0]["phase"] == "agents"
+    assert "| agents | changed | Agent registry files (JSON) | 4 | 1 |" in render_markdown(summaries, "r1", "/opt")
