@@ -39,7 +39,9 @@ options:
   run_id:
     description:
       - Run to restore. Default is the latest run (by the manifest's C(created) time) that
-        has not been rolled back yet; when every run has been rolled back, the latest run.
+        has not been rolled back yet; when every run has been rolled back there is nothing to do.
+      - Runs are undone newest first; rolling back an older run while a newer one is still in
+        place reports the newer run's files as conflicts.
     type: str
   force:
     description: Restore paths changed since the run too (their current content is lost).
@@ -138,7 +140,10 @@ def main():
             module.exit_json(changed=False, run_id=None, actions=[], conflicts=[], runs=runs,
                              msg="no run journal under %s: nothing to roll back" % backup_root)
         pending = [r for r in runs if not r["rolled_back"]]
-        run_id = (pending or runs)[-1]["run_id"]
+        if not pending:
+            module.exit_json(changed=False, run_id=None, actions=[], conflicts=[], runs=runs,
+                             msg="every run under %s has been rolled back: nothing to do" % backup_root)
+        run_id = pending[-1]["run_id"]
     try:
         actions, conflicts = plan_rollback(root, backup_root, run_id, force=module.params["force"])
     except ConsolidationError as exc:

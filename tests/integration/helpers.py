@@ -1,0 +1,127 @@
+# -*- coding: utf-8 -*-
+"""Run the collection's playbooks on localhost and read their results (ansible.posix.json callback)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.dirname(sys.executable)
+CORPUS = os.path.normpath(os.path.join(REPO, "..", "shared", "corpus", "sutazai-v100"))
+
+
+class PlaybookRun(object):
+    """Result of one ansible-playbook run: ``rc``, ``stats`` (changed/failed per host),
+    ``tasks`` (task name -> localhost result dict) and the raw ``stdout``/``stderr``."""
+
+    def __init__(self, proc):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.tasks = {}
+        self.stats = {}
+        try:
+            doc = json.loads(proc.stdout[proc.stdout.index("{"):])
+        except ValueError:
+            return
+        for play in doc.get("plays", []):
+            for task in play.get("tasks", []):
+                name = task["task"]["name"]
+                self.tasks[name] = task["hosts"].get("localhost", {})
+        self.stats = doc.get("stats", {}).get("localhost", {})
+
+    @property
+    def changed(self):
+        return self.stats.get("changed", 0)
+
+    def task(self, prefix):
+        for name, result in self.tasks.items():
+            if prefix in name:
+                return result
+        raise KeyError(prefix)
+
+    def text(self):
+        return self.stdout + self.stderr
+
+
+def run_playbook(playbook, root, *extra, check=False, diff=False, tags=None, backup_root=None, report_dir=None):
+    """Run ``playbooks/<playbook>`` against localhost on ``root``; return a :class:`PlaybookRun`."""
+    cmd = [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local",
+           os.path.join("playbooks", playbook), "-e", "sutazai_root=%s" % root]
+    if backup_root:
+        cmd += ["-e", "sutazai_backup_root=%s" % backup_root]
+    if report_dir:
+        cmd += ["-e", "sutazai_report_dir=%s" % report_dir]
+    if check:
+        cmd.append("--check")
+    if diff:
+        cmd.append("--diff")
+    if tags:
+        cmd += ["--tags", tags]
+    cmd += list(extra)
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"),
+               ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1",
+               PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    return PlaybookRun(proc)
+
+
+def snapshot(root, skip=()):
+    """Map every path under ``root`` (not following symlinks) to its type, mode and content.
+
+    ``skip``: top-level names left out (e.g. the backup and report folders)."""
+    out = {}
+    for d, dirs, files in os.walk(root):
+        if d == root:
+            dirs[:] = [x for x in dirs if x not in skip]
+            files = [x for x in files if x not in skip]
+        for name in dirs + files:
+            p = os.path.join(d, name)
+            st = os.lstat(p)
+            rel = os.path.relpath(p, root)
+            if stat.S_ISLNK(st.st_mode):
+                out[rel] = ("link", os.readlink(p))
+            elif stat.S_ISDIR(st.st_mode):
+                out[rel] = ("dir", stat.S_IMODE(st.st_mode))
+            else:
+                with open(p, "rb") as f:
+                    out[rel] = ("file", stat.S_IMODE(st.st_mode), f.read())
+    return out
+
+
+def write_demo(root, scale=1):
+    """Write the embedded demo platform under ``root`` (through the module_utils generator)."""
+    from ansible_collections.sutazai.consolidation.plugins.module_utils._demo import demo_files
+
+    files, links = demo_files(scale)
+    for rel, data in files.items():
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+    for rel, target in links.items():
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        os.symlink(target, path)
+
+
+def copy_corpus(dest):
+    """Copy the shared corpus to ``dest`` (writable copy); the corpus itself is never changed."""
+    shutil.copytree(CORPUS, dest, symlinks=True)
+    for d, dirs, files in os.walk(dest):
+        os.chmod(d, 0o755)
+        for f in files:
+            p = os.path.join(d, f)
+            if not os.path.islink(p):
+                os.chmod(p, 0o644)
+
+
+def master_agents(root):
+    with open(os.path.join(root, "config/agents/master_registry.json"), "rb") as f:
+        doc = json.loads(f.read().decode("utf-8"))
+    return [a for cat in doc["agents"].values() for a in cat]
