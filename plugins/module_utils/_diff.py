@@ -50,6 +50,9 @@ def redact_text(text):
     """
     out = []
     for line in text.split("\n"):
+        if not SECRET_KEY_RE.search(line):
+            out.append(line)
+            continue
         m = _JSON_PAIR.search(line)
         if m:
             def _json(mm):
