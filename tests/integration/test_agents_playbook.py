@@ -208,3 +208,20 @@ def test_corpus_acceptance(tmp_path):
     rb = run_playbook("rollback.yml", root, backup_root=os.path.join(root, "backups"))
     assert rb.rc == 0 and rb.changed == 1
     assert snapshot(root, skip=("backups", "reports")) == original
+
+
+def test_remove_sources_is_journaled_idempotent_and_rolled_back(demo):
+    root, backups, reports = demo
+    original = snapshot(root)
+    kw = dict(backup_root=backups, report_dir=reports)
+    first = run_playbook("consolidate.yml", root, "-e", "agents_remove_sources=true", **kw)
+    assert first.rc == 0 and first.changed == 1, first.text()
+    actions = dict((c["path"], c["action"]) for c in first.task(AGENTS_TASK)["changes"])
+    assert actions["agents/agent_registry.json"] == "delete"
+    assert actions["config/universal_agents.json"] == "delete"
+    assert not os.path.exists(os.path.join(root, "config/agents/essential_agents.json"))
+    assert len(master_agents(root)) == 20
+    second = run_playbook("consolidate.yml", root, "-e", "agents_remove_sources=true", **kw)
+    assert second.rc == 0 and second.changed == 0, second.text()
+    assert run_playbook("rollback.yml", root, backup_root=backups).changed == 1
+    assert snapshot(root) == original
