@@ -19,3 +19,8 @@ if not os.path.islink(_link):
     os.symlink(REPO, _link)
 if LINK_BASE not in sys.path:
     sys.path.insert(0, LINK_BASE)
+
+# Shared test helpers (tests/helpers.py) are importable from every test folder.
+_TESTS = os.path.dirname(os.path.abspath(__file__))
+if _TESTS not in sys.path:
+    sys.path.insert(0, _TESTS)

@@ -24,6 +24,10 @@ benchmarks.
 from __future__ import annotations
 
 import json
+import os
+
+from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import atomic_write
+from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import safe_join
 
 _MD_VALID = """---
 name: {name}
@@ -220,3 +224,35 @@ def demo_files(scale=1):
     links["docker-compose.override.yml"] = "docker-compose.yml"
     files[".env.example"] = _ENV_EXAMPLE.encode("utf-8")
     return files, links
+
+
+def write_demo(dest, scale=1, check_mode=False):
+    """Write the demo tree under ``dest``; files and symlinks already as expected are left alone.
+
+    :param dest: target folder (created when absent).
+    :param scale: see :func:`demo_files`.
+    :param check_mode: when true, only compute what would be written.
+    :returns: sorted list of relative paths written (or that would be).
+    """
+    files, links = demo_files(scale)
+    written = []
+    entries = [(rel, files[rel], None) for rel in files] + [(rel, None, links[rel]) for rel in links]
+    for rel, data, target in sorted(entries, key=lambda e: e[0]):
+        path = safe_join(dest, rel)
+        if target is None and os.path.isfile(path) and not os.path.islink(path):
+            with open(path, "rb") as f:
+                if f.read() == data:
+                    continue
+        if target is not None and os.path.islink(path) and os.readlink(path) == target:
+            continue
+        written.append(rel)
+        if check_mode:
+            continue
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if os.path.islink(path) or (target is not None and os.path.lexists(path)):
+            os.unlink(path)
+        if target is None:
+            atomic_write(path, data, mode=0o644)
+        else:
+            os.symlink(target, path)
+    return written

@@ -58,13 +58,9 @@ files:
   type: int
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils._demo import demo_files
-from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import atomic_write
-from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import safe_join
+from ansible_collections.sutazai.consolidation.plugins.module_utils._demo import demo_files, write_demo
 
 
 def main():
@@ -72,33 +68,10 @@ def main():
         argument_spec=dict(dest=dict(type="path", required=True), scale=dict(type="int", default=1)),
         supports_check_mode=True,
     )
-    dest = os.path.abspath(module.params["dest"])
     if module.params["scale"] < 1:
         module.fail_json(msg="scale must be >= 1")
+    written = write_demo(module.params["dest"], module.params["scale"], module.check_mode)
     files, links = demo_files(module.params["scale"])
-    written = []
-    for rel in sorted(files):
-        path = safe_join(dest, rel)
-        if os.path.isfile(path) and not os.path.islink(path):
-            with open(path, "rb") as f:
-                if f.read() == files[rel]:
-                    continue
-        written.append(rel)
-        if not module.check_mode:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            if os.path.islink(path):
-                os.unlink(path)
-            atomic_write(path, files[rel], mode=0o644)
-    for rel in sorted(links):
-        path = safe_join(dest, rel)
-        if os.path.islink(path) and os.readlink(path) == links[rel]:
-            continue
-        written.append(rel)
-        if not module.check_mode:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            if os.path.lexists(path):
-                os.unlink(path)
-            os.symlink(links[rel], path)
     module.exit_json(changed=bool(written), written=written, files=len(files) + len(links))
 
 

@@ -27,7 +27,6 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests"))
-sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 import conftest  # noqa: E402,F401  (makes ansible_collections.sutazai.consolidation importable)
 from helpers import CORPUS, copy_corpus, write_demo  # noqa: E402
 

@@ -11,7 +11,7 @@ import tempfile
 import pytest
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _agents
-from ansible_collections.sutazai.consolidation.plugins.module_utils._demo import demo_files
+from helpers import write_demo as _write_demo
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 
@@ -49,19 +49,6 @@ def test_front_matter_layouts():
     assert open_["fields"] == {"name": "d", "triggers": ["t_one", "t_two"], "tools": "Read"}
     assert _agents.parse_front_matter("# README\n\ntext") is None
     assert _agents.parse_front_matter("") is None
-
-
-def _write_demo(root):
-    files, links = demo_files()
-    for rel, data in files.items():
-        path = os.path.join(root, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(data)
-    for rel, target in links.items():
-        path = os.path.join(root, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        os.symlink(target, path)
 
 
 @pytest.fixture

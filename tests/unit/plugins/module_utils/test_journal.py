@@ -8,6 +8,7 @@ import os
 import stat
 
 import pytest
+from helpers import snapshot as _snapshot
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._journal import (
@@ -16,23 +17,6 @@ from ansible_collections.sutazai.consolidation.plugins.module_utils._journal imp
     list_runs,
     plan_rollback,
 )
-
-
-def _snapshot(root):
-    out = {}
-    for d, dirs, files in os.walk(root):
-        for name in dirs + files:
-            p = os.path.join(d, name)
-            st = os.lstat(p)
-            rel = os.path.relpath(p, root)
-            if stat.S_ISLNK(st.st_mode):
-                out[rel] = ("link", os.readlink(p))
-            elif stat.S_ISDIR(st.st_mode):
-                out[rel] = ("dir", stat.S_IMODE(st.st_mode))
-            else:
-                with open(p, "rb") as f:
-                    out[rel] = ("file", stat.S_IMODE(st.st_mode), f.read())
-    return out
 
 
 @pytest.fixture

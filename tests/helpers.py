@@ -10,7 +10,7 @@ import stat
 import subprocess
 import sys
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
 CORPUS = os.path.normpath(os.path.join(REPO, "..", "shared", "corpus", "sutazai-v100"))
 
@@ -95,19 +95,10 @@ def snapshot(root, skip=()):
 
 
 def write_demo(root, scale=1):
-    """Write the embedded demo platform under ``root`` (through the module_utils generator)."""
-    from ansible_collections.sutazai.consolidation.plugins.module_utils._demo import demo_files
+    """Write the embedded demo platform under ``root`` (the generator the demo_platform module uses)."""
+    from ansible_collections.sutazai.consolidation.plugins.module_utils._demo import write_demo as _write
 
-    files, links = demo_files(scale)
-    for rel, data in files.items():
-        path = os.path.join(root, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(data)
-    for rel, target in links.items():
-        path = os.path.join(root, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        os.symlink(target, path)
+    return _write(root, scale)
 
 
 def copy_corpus(dest):
