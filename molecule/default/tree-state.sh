@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 set -euo pipefail
 cd /opt/sutazaiapp
 { find . \( -path ./backups -o -path ./reports \) -prune -o -printf '%p %y %m %l\n' | sort

@@ -27,7 +27,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests"))
-import conftest  # noqa: E402,F401  (makes ansible_collections.sutazai.consolidation importable)
+# conftest makes ansible_collections.sutazai.consolidation importable.
+import conftest  # noqa: E402,F401 pylint: disable=unused-import
 from helpers import CORPUS, copy_corpus, write_demo  # noqa: E402
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _agents  # noqa: E402
@@ -45,7 +46,7 @@ def module_work(root):
 def best_of(fn, n=5):
     times = []
     result = None
-    for _ in range(n):
+    for dummy in range(n):
         t0 = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - t0)
@@ -116,7 +117,7 @@ def main():
         replicate(base, big, 10)
         rows = []
         for name, root in ((label, base), ("generated 10x", big)):
-            n_files = sum(len(f) for _, _, f in os.walk(root))
+            n_files = sum(len(names) for dummy, dummy2, names in os.walk(root))
             t_mod, agents = best_of(lambda: module_work(root))
             t_wall = phase_wall(root)
             rows.append((name, n_files, agents, t_mod, t_wall))

@@ -9,7 +9,7 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 venv="$repo/.venv"
 dest="$repo/.build/sanity/ansible_collections/sutazai/consolidation"
 
-# shellcheck is needed by the "shellcheck" sanity test (skipped with a warning without it).
+# The "shellcheck" sanity test needs the shellcheck program (it is skipped with a warning without it).
 if ! command -v shellcheck >/dev/null 2>&1; then
   { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck; } >/tmp/sutazai-shellcheck-install.log 2>&1 \
     || { echo "installing shellcheck failed (see /tmp/sutazai-shellcheck-install.log)" >&2; exit 1; }
@@ -39,12 +39,8 @@ PY
 # Copy the files git would ship (tracked and new, not ignored) into the collection path.
 rm -rf "$dest"
 mkdir -p "$dest"
-(cd "$repo" && git ls-files -z --cached --others --exclude-standard) | \
-  (cd "$repo" && xargs -0 cp --parents -P -t "$dest" 2>/dev/null || true)
-(cd "$repo" && git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
-   [ -e "$f" ] || [ -L "$f" ] || continue
-   [ -e "$dest/$f" ] || [ -L "$dest/$f" ] || { mkdir -p "$dest/$(dirname "$f")"; cp -P "$f" "$dest/$f"; }
- done)
+(cd "$repo" && git ls-files -z --cached --others --exclude-standard | \
+   tar --null --files-from=- --ignore-failed-read -cf - 2>/dev/null) | tar -xf - -C "$dest"
 cd "$dest"
 git init -q . && git add -A >/dev/null 2>&1
 export PATH="$venv/bin:$PATH"

@@ -60,7 +60,9 @@ if ! docker compose version >/dev/null 2>&1; then
         -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache::Archives=$tmp/archives")
   run apt-get "${opts[@]}" update -q
   (cd "$tmp" && apt-get "${opts[@]}" download docker-compose >>"$LOG" 2>&1) || fail "apt-get download docker-compose (trixie) failed"
-  run dpkg -x "$(ls "$tmp"/docker-compose_*.deb | head -n1)" "$tmp/x"
+  debs=("$tmp"/docker-compose_*.deb)
+  [ -f "${debs[0]}" ] || fail "no docker-compose package downloaded"
+  run dpkg -x "${debs[0]}" "$tmp/x"
   mkdir -p "$PLUGIN_DIR"
   install -m 0755 "$tmp/x/usr/libexec/docker/cli-plugins/docker-compose" "$PLUGIN_DIR/docker-compose"
   docker compose version >>"$LOG" 2>&1 || fail "docker compose plugin does not run"
