@@ -314,9 +314,13 @@ def plan_rollback(root, backup_root, run_id, force=False):
     :returns: ``(actions, conflicts)``; each action ``{"path", "action": restore|remove|
         relink|rmdir, "entry": entry}``; each conflict ``{"path", "expected", "found"}``
         (STATE dicts, no content).
-    :raises ConsolidationError: when the run or a backup copy is missing.
+    :raises ConsolidationError: when the run or a backup copy is missing, or (unless
+        ``force``) when the run was made on another root.
     """
     manifest = load_manifest(backup_root, run_id)
+    if os.path.realpath(manifest.get("root", root)) != os.path.realpath(root) and not force:
+        raise ConsolidationError("run %s changed the tree at %s, not %s (force to restore there anyway)"
+                                 % (run_id, manifest.get("root"), root), kind="root_mismatch")
     run_dir = os.path.join(backup_root, run_id)
     actions = []
     conflicts = []

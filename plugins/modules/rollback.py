@@ -17,6 +17,7 @@ description:
     A path that differs both from what the run left and from its original (someone changed it
     since) is a conflict: the module then changes nothing and fails, unless O(force=true).
   - Paths already in their original state are left alone, so a second rollback changes nothing.
+  - A run recorded for another root is refused unless O(force=true).
 attributes:
   check_mode:
     description: Lists what would be restored and the conflicts; writes nothing.
@@ -44,7 +45,7 @@ options:
         place reports the newer run's files as conflicts.
     type: str
   force:
-    description: Restore paths changed since the run too (their current content is lost).
+    description: Restore paths changed since the run too (their current content is lost), and allow a root other than the recorded one.
     type: bool
     default: false
 seealso:

@@ -109,3 +109,13 @@ def test_refuses_to_replace_symlink_with_file(tree):
     with pytest.raises(ConsolidationError):
         j.write_file("link", b"x")
     assert os.path.islink(root / "link")
+
+
+def test_rollback_refuses_another_root(tree, tmp_path):
+    root, backups = tree
+    Journal(str(root), str(backups), "run1", "a").write_file("change.json", b"1\n")
+    other = tmp_path / "other"
+    other.mkdir()
+    with pytest.raises(ConsolidationError) as err:
+        plan_rollback(str(other), str(backups), "run1")
+    assert err.value.kind == "root_mismatch"
