@@ -14,20 +14,8 @@ from __future__ import annotations
 import os
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils._diff import diff_payload
-from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import decode_text
+from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import decode_text, text_or_none
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import safe_join
-
-
-def _text_or_none(path):
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except (OSError, IOError):
-        return None
-    try:
-        return decode_text(data, path)
-    except Exception:
-        return "<binary or undecodable content, %d bytes>" % len(data)
 
 
 class ChangeSet(object):
@@ -90,7 +78,7 @@ class ChangeSet(object):
         out = []
         for op in self.ops:
             path = safe_join(self.root, op["path"])
-            before = _text_or_none(path) if os.path.lexists(path) and not os.path.islink(path) else None
+            before = text_or_none(path) if os.path.lexists(path) and not os.path.islink(path) else None
             if os.path.islink(path):
                 before = "symlink -> %s\n" % os.readlink(path)
             if op["op"] == "write":

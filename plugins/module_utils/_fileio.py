@@ -86,6 +86,22 @@ def read_text(path, display=None):
     return decode_text(read_bytes(path, display), display or path)
 
 
+def text_or_none(path):
+    """Return the text of ``path`` for display in a diff, or None when it cannot be read.
+
+    Undecodable content gives a one-line placeholder with its size (never its bytes).
+    """
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except (OSError, IOError):
+        return None
+    try:
+        return decode_text(data, path)
+    except ConsolidationError:
+        return "<binary or undecodable content, %d bytes>" % len(data)
+
+
 def fsync_dir(path):
     """fsync the directory ``path`` so that a rename or unlink in it is durable."""
     fd = os.open(path, os.O_RDONLY)

@@ -375,11 +375,10 @@ def apply_rollback(root, backup_root, run_id, actions):
         elif act["action"] == "restore":
             if not os.path.isdir(parent):
                 os.makedirs(parent)
-            if os.path.islink(path) or os.path.isdir(path):
-                if os.path.isdir(path) and not os.path.islink(path):
-                    shutil.rmtree(path)
-                else:
-                    os.unlink(path)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            elif os.path.islink(path):
+                os.unlink(path)
             with open(os.path.join(run_dir, entry["backup"]), "rb") as f:
                 data = f.read()
             atomic_write(path, data, mode=int(before["mode"], 8))

@@ -232,7 +232,7 @@ from ansible_collections.sutazai.consolidation.plugins.module_utils._common impo
     phase_paths,
 )
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
-from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import read_text
+from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import decode_text, read_bytes
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import safe_join
 
 PHASE = "agents"
@@ -246,15 +246,13 @@ def _code_rewrites(root, code_files, variable, value, changes):
             results.append({"path": rel, "status": "absent"})
             continue
         try:
-            text = read_text(path, rel)
-            new, status = _agents.rewrite_registry_path(text, value, variable)
+            raw = read_bytes(path, rel)
+            new, status = _agents.rewrite_registry_path(decode_text(raw, rel), value, variable)
         except ConsolidationError as exc:
             exc.path = rel
             results.append({"path": rel, "status": "invalid", "message": str(exc)})
             continue
         if status == "changed":
-            with open(path, "rb") as f:
-                raw = f.read()
             data = new.encode("utf-8")
             if b"\r\n" in raw:
                 data = data.replace(b"\n", b"\r\n")

@@ -98,21 +98,13 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils._diff import diff_payload
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
-from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import decode_text
+from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import text_or_none
 from ansible_collections.sutazai.consolidation.plugins.module_utils._journal import (
     apply_rollback,
     list_runs,
     plan_rollback,
 )
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import safe_join
-
-
-def _text(path):
-    try:
-        with open(path, "rb") as f:
-            return decode_text(f.read(), path)
-    except Exception:
-        return None
 
 
 def _short(state):
@@ -163,10 +155,10 @@ def main():
         diffs = []
         for a in actions:
             path = safe_join(root, a["path"])
-            before = _text(path) if os.path.isfile(path) and not os.path.islink(path) else None
+            before = text_or_none(path) if os.path.isfile(path) and not os.path.islink(path) else None
             after = None
             if a["action"] == "restore":
-                after = _text(os.path.join(backup_root, run_id, a["entry"]["backup"]))
+                after = text_or_none(os.path.join(backup_root, run_id, a["entry"]["backup"]))
             elif a["action"] == "relink":
                 after = "symlink -> %s\n" % a["entry"]["before"]["link_target"]
             diffs.append(diff_payload(a["path"], before, after))

@@ -114,3 +114,15 @@ def test_safe_join_refuses_escape(tmp_path):
     with pytest.raises(ValueError):
         safe_join(str(tmp_path), "/etc/passwd")
     assert safe_join(str(tmp_path), "a/b") == os.path.join(str(tmp_path), "a", "b")
+
+
+def test_text_or_none_for_diffs(tmp_path):
+    from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import text_or_none
+
+    good = tmp_path / "g.txt"
+    good.write_bytes(b"a\r\nb")
+    bad = tmp_path / "b.bin"
+    bad.write_bytes(b"\xff\xfe\x00")
+    assert text_or_none(str(good)) == "a\nb"
+    assert text_or_none(str(bad)) == "<binary or undecodable content, 3 bytes>"
+    assert text_or_none(str(tmp_path / "missing")) is None
