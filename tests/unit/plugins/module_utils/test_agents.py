@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 
@@ -155,9 +156,14 @@ def test_unreadable_file_as_unprivileged_user():
         for d, dirs, files in os.walk(root):
             os.chmod(d, 0o755)
         os.chmod(os.path.join(root, ".claude/agents/sql-pro.md"), 0o000)
-        link = os.path.join(base, "path", "ansible_collections", "sutazai", "consolidation")
-        os.makedirs(os.path.dirname(link))
-        os.symlink(REPO, link)
+        # A copy of module_utils the unprivileged user can read (the checkout may sit in a 0700 folder).
+        utils = os.path.join(base, "path", "ansible_collections", "sutazai", "consolidation", "plugins", "module_utils")
+        shutil.copytree(os.path.join(REPO, "plugins", "module_utils"), utils,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        for d, dirs, files in os.walk(os.path.join(base, "path")):
+            os.chmod(d, 0o755)
+            for f in files:
+                os.chmod(os.path.join(d, f), 0o644)
         code = ("import json, sys; sys.path.insert(0, %r)\n"
                 "from ansible_collections.sutazai.consolidation.plugins.module_utils import _agents\n"
                 "p = _agents.build_registry(%r)\n"
