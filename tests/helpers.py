@@ -64,7 +64,10 @@ def run_playbook(playbook, root, *extra, check=False, diff=False, tags=None, bac
     if tags:
         cmd += ["--tags", tags]
     cmd += list(extra)
+    # The checkout itself is the collection (tests/conftest.py links it under .build/pytest), so
+    # tests see the working tree without `make collection`; Molecule tests the built artifact.
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"),
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".build", "pytest"),
                ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1",
                PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)

@@ -26,6 +26,8 @@ from __future__ import annotations
 import json
 import os
 
+from ansible_collections.sutazai.consolidation.plugins.module_utils import (
+    _demo_config, _demo_env, _demo_requirements, _demo_services)
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import atomic_write
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import safe_join
 
@@ -107,17 +109,98 @@ def registry_path():
 '''
 
 _COMPOSE = """# SutazAI demo platform
+x-common-env: &common-env
+  TZ: UTC
+  LOG_LEVEL: INFO
+
 services:
+  postgres:
+    image: postgres:16.3-alpine
+    env_file: .env
+    environment:
+      POSTGRES_USER: sutazai
+      POSTGRES_PASSWORD: Demo-Pg-Pass-7f3a91c2  # literal secret (moved by the secrets phase)
+      POSTGRES_DB: sutazai
+    ports:
+      - "10000:5432"
+    healthcheck:
+      test: ["CMD-SHELL", "pg_isready -U sutazai"]
+      interval: 10s
+  redis:
+    image: redis:7.2-alpine
+    command: ["redis-server", "--requirepass", "${REDIS_PASSWORD}"]
+    ports:
+      - "10001:6379"
+    healthcheck:
+      test: ["CMD", "redis-cli", "ping"]
+  neo4j:
+    image: neo4j:5.13-community
+    environment:
+      NEO4J_AUTH: neo4j/Zq8vN2xLw4Rt6Yp0Ks3M
+    ports:
+      - "10002:7474"
+      - "10003:7687"
   backend:
     image: sutazai/backend:latest
+    env_file:
+      - .env
+      - config/environments/backend.env
+    environment:
+      <<: *common-env
+      AGENT_REGISTRY: /opt/sutazaiapp/config/agents/master_registry.json
+      DATABASE_URL: postgresql://sutazai:${POSTGRES_PASSWORD}@postgres:5432/sutazai
+      JWT_SECRET_KEY: "b7e1c9a04f2d4e8a9c3f5d7b1a6e2c40"
+      OLLAMA_URL: http://ollama:11434
     ports:
       - "10010:8000"
+    depends_on: [postgres, redis]
+    healthcheck:
+      test: ["CMD", "curl", "-f", "http://localhost:8000/health"]
+  frontend:
+    image: sutazai/frontend:latest
+    env_file: config/environments/frontend.env
     environment:
-      AGENT_REGISTRY: /opt/sutazaiapp/config/agents/master_registry.json
+      - BACKEND_URL=http://backend:8000
+      - STREAMLIT_API_TOKEN=st-9Hq2Lm7Xc4Vb8Nz1Kd6Pw3Rt
+    ports:
+      - "10011:8501"
   ollama:
     image: ollama/ollama:latest
     ports:
       - "10104:11434"
+  chromadb:
+    image: chromadb/chroma:0.5.0
+    environment:
+      CHROMA_SERVER_AUTH_CREDENTIALS: ${CHROMA_TOKEN}
+    ports:
+      - "10100:8000"
+  qdrant:
+    image: qdrant/qdrant:v1.9.2
+    ports:
+      - "10101:6333"
+      - "10102:6334"
+  prometheus:
+    image: prom/prometheus:v2.53.0
+    ports:
+      - "10200:9090"
+  grafana:
+    image: grafana/grafana:11.1.0
+    environment:
+      GF_SECURITY_ADMIN_PASSWORD: Graf-Admin-4c8e2a
+      GF_USERS_ALLOW_SIGN_UP: "false"
+    ports:
+      - "10201:3000"
+  ai-agent-orchestrator:
+    image: sutazai/agent-orchestrator:latest
+    environment:
+      <<: *common-env
+      AGENT_ID: ai-agent-orchestrator
+    ports:
+      - "8589:8589"
+  hardware-resource-optimizer:
+    image: sutazai/hardware-optimizer:latest
+    ports:
+      - "11110:8080"
 """
 
 _ENV_EXAMPLE = """# Copy to .env and fill in.
@@ -223,6 +306,10 @@ def demo_files(scale=1):
     files["docker-compose.yml"] = _COMPOSE.encode("utf-8")
     links["docker-compose.override.yml"] = "docker-compose.yml"
     files[".env.example"] = _ENV_EXAMPLE.encode("utf-8")
+    # Files of the later phases, one generator per phase (env, services, config, requirements).
+    for add in (_demo_env.add_demo_files, _demo_services.add_demo_files, _demo_config.add_demo_files,
+                _demo_requirements.add_demo_files):
+        add(files, links, scale)
     return files, links
 
 
