@@ -73,8 +73,11 @@ class ChangeSet(object):
             out.append({"path": op["path"], "action": action})
         return out
 
-    def diffs(self):
-        """Return the list of redacted diff payloads, one per operation."""
+    def diffs(self, secrets=()):
+        """Return the list of redacted diff payloads, one per operation.
+
+        :param secrets: known secret values to redact under any key (see ``_diff.redact_text``).
+        """
         out = []
         for op in self.ops:
             path = safe_join(self.root, op["path"])
@@ -87,7 +90,7 @@ class ChangeSet(object):
                 after = "symlink -> %s\n" % op["target"]
             else:
                 after = None
-            out.append(diff_payload(op["path"], before, after))
+            out.append(diff_payload(op["path"], before, after, secrets))
         return out
 
     def apply(self, journal):

@@ -118,6 +118,7 @@ def atomic_write(path, data, mode=None):
     over ``path``; the directory is then fsynced. When ``path`` exists its mode and owner are
     kept; otherwise ``mode`` (int, default 0o644) is used. ``path`` itself must not be a
     symlink (a symlink would be replaced by a regular file): callers resolve it first.
+    A ``mode`` given explicitly is applied to an existing file too (e.g. 0o600 for env files).
 
     :raises OSError: when the directory is not writable; the target is then untouched and
         the temporary file removed.
@@ -134,7 +135,7 @@ def atomic_write(path, data, mode=None):
             f.flush()
             os.fsync(f.fileno())
         if st is not None:
-            os.chmod(tmp, st.st_mode & 0o7777)
+            os.chmod(tmp, st.st_mode & 0o7777 if mode is None else mode)
             if os.geteuid() == 0:
                 os.chown(tmp, st.st_uid, st.st_gid)
         else:

@@ -217,7 +217,8 @@ class Journal(object):
     def write_file(self, rel, data, mode=None):
         """Create or replace the regular file ``rel`` with ``data`` (bytes), atomically.
 
-        An existing file keeps its mode and owner; a new one gets ``mode`` (default 0o644).
+        An existing file keeps its owner, and its mode unless ``mode`` is given; a new one gets
+        ``mode`` (default 0o644).
         :raises ConsolidationError: when ``rel`` is a symlink or a directory.
         """
         path = self._path(rel)

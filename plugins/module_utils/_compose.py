@@ -1,0 +1,267 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 sutazai.consolidation contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reading and editing Docker Compose files in place (Compose specification, services /
+environment / env_file; secrets move of ARCH-001 P0-001).
+
+Files are read with ruamel.yaml's composer, which gives every node with its exact start and
+end offset. Edits replace only the bytes of the scalars they change (:class:`Splicer`), so
+comments, key order, anchors, indentation and quoting of everything else stay exactly as
+written: a full round-trip dump re-indents real SutazAI compose files (hundreds of changed
+lines), which would hide the one line that matters in the diff.
+
+YAML merge keys (``<<: *anchor``) are followed: a value defined in an anchored mapping is
+edited where it is defined, so every service that merges it sees the change.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
+from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import walk_tree
+
+try:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    HAS_RUAMEL = True
+except ImportError:  # pragma: no cover - reported by the module
+    HAS_RUAMEL = False
+
+COMPOSE_PATTERNS = re.compile(r"^(docker-)?compose([.-][^/]*)?\.ya?ml$")
+MERGE_TAG = "tag:yaml.org,2002:merge"
+_INTERPOLATION = re.compile(r"\$(?!\$)")
+
+
+def is_compose_file(rel):
+    """True for ``docker-compose*.yml``/``compose*.yml`` (``.yaml`` too) base names."""
+    return COMPOSE_PATTERNS.match(rel.rsplit("/", 1)[-1]) is not None
+
+
+def find_compose_files(root, exclude_paths=()):
+    """Compose files under ``root`` (regular files only; a symlinked compose file is the
+    same file as its target and is edited there).
+
+    :returns: ``(rels, skipped)``: sorted list of root-relative paths and a list of
+        ``{"path", "reason"}``.
+    """
+    walk = walk_tree(root, exclude_paths=exclude_paths, match=is_compose_file)
+    rels = []
+    skipped = list(walk.skipped)
+    for f in walk.files:
+        if f.is_symlink or os.path.realpath(os.path.join(root, f.rel)) != os.path.realpath(f.path) \
+                or os.path.islink(os.path.join(root, f.rel)):
+            skipped.append({"path": f.rel, "reason": "symlink (its target is read instead)"})
+            continue
+        rels.append(f.rel)
+    return rels, skipped
+
+
+def compose_tree(text, rel):
+    """Compose ``text`` into a node tree.
+
+    :returns: the top ``MappingNode``, or None for an empty document.
+    :raises ConsolidationError: invalid YAML (with 1-based line and column) or a top level
+        that is not a mapping.
+    """
+    try:
+        node = YAML(typ="rt").compose(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise ConsolidationError("invalid YAML: %s" % (exc.problem or exc.context), rel,
+                                 mark.line + 1 if mark else None, mark.column + 1 if mark else None,
+                                 kind="invalid_yaml")
+    if node is None:
+        return None
+    if not isinstance(node, MappingNode):
+        raise ConsolidationError("top level is not a mapping", rel, node.start_mark.line + 1,
+                                 node.start_mark.column + 1, kind="invalid_compose")
+    return node
+
+
+def map_items(node):
+    """``[(key, key_node, value_node)]`` of a mapping node, merge keys resolved: own keys
+    first, then merged keys not already present (earlier merged maps win, as in YAML)."""
+    own = []
+    merged = []
+    for k, v in node.value:
+        if k.tag == MERGE_TAG:
+            sources = v.value if isinstance(v, SequenceNode) else [v]
+            for src in sources:
+                if isinstance(src, MappingNode):
+                    merged.extend(map_items(src))
+        else:
+            own.append((k.value, k, v))
+    seen = set(k for k, dummy, dummy2 in own)
+    out = list(own)
+    for item in merged:
+        if item[0] not in seen:
+            seen.add(item[0])
+            out.append(item)
+    return out
+
+
+def get(node, key):
+    """Value node under ``key`` of a mapping node (merge keys resolved), or None."""
+    if not isinstance(node, MappingNode):
+        return None
+    for k, dummy, v in map_items(node):
+        if k == key:
+            return v
+    return None
+
+
+def services(tree):
+    """``[(name, MappingNode)]`` of the ``services`` mapping (empty when absent)."""
+    svc = get(tree, "services") if tree is not None else None
+    if not isinstance(svc, MappingNode):
+        return []
+    return [(k, v) for k, dummy, v in map_items(svc) if isinstance(v, MappingNode)]
+
+
+def is_null(node):
+    return isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+
+
+def environment_pairs(service):
+    """The literal ``environment`` entries of a service node.
+
+    :returns: list of ``{"key": str, "value": str or None, "node": ScalarNode, "form":
+        "map"|"list"}``; ``value`` is the text as written (None for ``KEY:`` with no value
+        or a ``- KEY`` item). Non-scalar values are left out.
+    """
+    env = get(service, "environment")
+    out = []
+    if isinstance(env, MappingNode):
+        for key, dummy, v in map_items(env):
+            if not isinstance(v, ScalarNode):
+                continue
+            out.append({"key": key, "value": None if is_null(v) else v.value, "node": v, "form": "map"})
+    elif isinstance(env, SequenceNode):
+        for item in env.value:
+            if isinstance(item, ScalarNode) and not is_null(item):
+                key, sep, value = item.value.partition("=")
+                out.append({"key": key.strip(), "value": value if sep else None, "node": item, "form": "list"})
+    return out
+
+
+def compose_value(raw):
+    """The value Compose passes for the written text ``raw`` (str): ``$$`` becomes ``$``.
+
+    :returns: ``(value, interpolated)``; ``interpolated`` is True when ``raw`` holds a ``$``
+        reference Compose would substitute (then ``value`` is None).
+    """
+    if _INTERPOLATION.search(raw.replace("$$", "")):
+        return None, True
+    return raw.replace("$$", "$"), False
+
+
+def env_files_of(service):
+    """The ``env_file`` entries of a service: ``[{"path": str, "node": ScalarNode,
+    "item": node of the list item or None}]`` (scalar, list of scalars, or list of
+    ``{path:, required:}`` mappings)."""
+    node = get(service, "env_file")
+    out = []
+    if isinstance(node, ScalarNode) and not is_null(node):
+        out.append({"path": node.value, "node": node, "item": None})
+    elif isinstance(node, SequenceNode):
+        for item in node.value:
+            if isinstance(item, ScalarNode) and not is_null(item):
+                out.append({"path": item.value, "node": item, "item": item})
+            elif isinstance(item, MappingNode):
+                p = get(item, "path")
+                if isinstance(p, ScalarNode):
+                    out.append({"path": p.value, "node": p, "item": item})
+    return out
+
+
+def scalar_text(node, value):
+    """YAML text for ``value`` (str) replacing scalar ``node``: double-quoted when the
+    original was quoted or the value needs quoting, plain otherwise."""
+    style = getattr(node, "style", None)
+    if style in ("'", '"') or not re.match(r"^[A-Za-z0-9_./-]+$", value):
+        return '"%s"' % value.replace("\\", "\\\\").replace('"', '\\"')
+    return value
+
+
+class Splicer(object):
+    """Byte-exact edits of one text: each edit replaces ``text[start:end]``."""
+
+    def __init__(self, text):
+        self.text = text
+        self.edits = []
+
+    def replace(self, node, new_text):
+        """Replace the whole scalar ``node`` (quotes included) with ``new_text``."""
+        self.edits.append((node.start_mark.index, node.end_mark.index, new_text))
+
+    def delete_item(self, node):
+        """Delete the block-sequence item line holding ``node``; False when the item does
+        not sit alone on its line (flow style), then nothing is planned."""
+        start = self.text.rfind("\n", 0, node.start_mark.index) + 1
+        if self.text[start:node.start_mark.index].strip() != "-":
+            return False
+        end = self.text.find("\n", node.end_mark.index)
+        end = len(self.text) if end < 0 else end + 1
+        if self.text[node.end_mark.index:end].strip() and not self.text[node.end_mark.index:end].strip().startswith("#"):
+            return False
+        self.edits.append((start, end, ""))
+        return True
+
+    def __len__(self):
+        return len(self.edits)
+
+    def apply(self):
+        """Return the edited text (edits must not overlap)."""
+        out = self.text
+        last = None
+        for start, end, new in sorted(set(self.edits), reverse=True):
+            if last is not None and end > last:
+                raise ValueError("overlapping compose edits")
+            out = out[:start] + new + out[end:]
+            last = start
+        return out
+
+
+def resolve(compose_rel, path):
+    """Root-relative normalized path of an ``env_file`` entry of ``compose_rel``, or None
+    when it is absolute or leaves the root."""
+    if os.path.isabs(path):
+        return None
+    joined = os.path.normpath(os.path.join(os.path.dirname(compose_rel), path))
+    if joined.startswith(".."):
+        return None
+    return joined.replace(os.sep, "/")
+
+
+def rewrite_env_files(text, rel, tree, moved, target_rel, aliases=()):
+    """Point ``env_file`` entries at removed env files to ``target_rel``.
+
+    :param moved: set of root-relative env files that the env phase removes.
+    :param target_rel: root-relative path of the file that replaces them (``.env.master``).
+    :param aliases: root-relative paths that are (or become) symlinks to ``target_rel``.
+    :returns: ``(new_text, rewrites)``, ``rewrites`` a list of ``{"path", "service", "from",
+        "to"}``; ``new_text`` is ``text`` when nothing changes. An entry that would repeat
+        ``target_rel`` in the same list is deleted instead when it sits on its own line.
+    """
+    sp = Splicer(text)
+    rewrites = []
+    new_ref = os.path.relpath(target_rel, os.path.dirname(rel) or ".")
+    for name, svc in services(tree):
+        entries = env_files_of(svc)
+        aliases = set(aliases)
+        present = set(target_rel if resolve(rel, e["path"]) in aliases else resolve(rel, e["path"]) for e in entries)
+        for e in entries:
+            target = resolve(rel, e["path"])
+            if target not in moved:
+                continue
+            if target_rel in present and e["item"] is not None and e["item"] is e["node"] and sp.delete_item(e["node"]):
+                rewrites.append({"path": rel, "service": name, "from": e["path"], "to": None})
+                continue
+            sp.replace(e["node"], scalar_text(e["node"], new_ref))
+            present.add(target_rel)
+            rewrites.append({"path": rel, "service": name, "from": e["path"], "to": new_ref})
+    return (sp.apply() if len(sp) else text), rewrites

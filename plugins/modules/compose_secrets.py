@@ -1,0 +1,217 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 sutazai.consolidation contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: compose_secrets
+short_description: Move literal secrets out of Docker Compose files into .env.master
+version_added: 0.2.0
+description:
+  - Secrets part of the env phase (seed ARCH-001 P0-001, secrets to environment variables).
+  - >-
+    Reads every Compose file under O(root) (C(docker-compose*.yml), C(compose*.yml), also C(.yaml);
+    symlinks are read at their target). A literal value under a service's C(environment:) (mapping
+    or C(KEY=value) list form, YAML merge keys followed) is a secret when its key looks secret
+    (PASSWORD, SECRET, TOKEN, API_KEY, PRIVATE_KEY, JWT, ...), when the key holds a weaker keyword
+    (AUTH, PASS, KEY, CRED, ...) and the value has high entropy, or when the value alone looks like a
+    credential (URL with a password, long hex or base64-like token), in the manner of detect-secrets.
+    Values that are already interpolated (C(${...})) are left alone.
+  - >-
+    Each secret is replaced by C("${NAME}") and C(NAME=value) is added to C(.env.master) (mode 0600)
+    under C(# --- source: compose:<file> ---). NAME is the key, unless C(.env.master) or
+    C(.env.production) hold that key with another value; then it is C(<SERVICE>_<KEY>). Only the
+    changed scalars are edited, so comments, order and anchors of the Compose file stay as written.
+  - The new keys are added to C(.env.local.example) (when it exists) with the value C(change-me).
+  - >-
+    Compose reads C(${...}) values from the C(.env) file of the Compose file's folder. A file is changed
+    only when that C(.env) is a link to C(.env.master) (the env phase makes the root C(.env) one) or absent
+    (a relative link is created); otherwise it is skipped and listed in RV(skipped).
+  - >-
+    Proof, checked before anything is written: for each service, the environment with C(${NAME}) read
+    from the new C(.env.master) equals the environment before. The tests also prove it with
+    C(docker compose config) on a real Docker engine.
+  - Secret values never appear in the diff, the result or messages; a secret is shown as its key and a short sha256.
+extends_documentation_fragment:
+  - sutazai.consolidation.phase
+  - sutazai.consolidation.phase.attributes
+options:
+  on_invalid:
+    description:
+      - V(fail) blocks the phase (see O(strict)) when a Compose file cannot be read or is not valid YAML.
+      - V(warn) skips such a file, lists it under RV(invalid) and goes on.
+    type: str
+    choices: [fail, warn]
+    default: fail
+notes:
+  - A variable of the same name in the shell that runs C(docker compose) overrides C(.env); that was already true
+    for every C(${...}) reference of the platform.
+  - In check mode after an env phase that would change files, this module plans against the tree as it is.
+seealso:
+  - module: sutazai.consolidation.env_files
+  - module: sutazai.consolidation.rollback
+author:
+  - SutazAI consolidation team (@sutazai)
+"""
+
+EXAMPLES = r"""
+- name: Move literal secrets of the Compose files into .env.master
+  sutazai.consolidation.compose_secrets:
+    root: /opt/sutazaiapp
+    run_id: "{{ sutazai_run_id }}"
+
+- name: Go on past Compose files that are not valid YAML
+  sutazai.consolidation.compose_secrets:
+    root: /opt/sutazaiapp
+    run_id: "{{ sutazai_run_id }}"
+    on_invalid: warn
+"""
+
+RETURN = r"""
+changed:
+  description: Whether a file was (or, in check mode, would be) written or a link created.
+  returned: always
+  type: bool
+blocked:
+  description: True when the phase changed nothing because its input was not safe to use.
+  returned: always
+  type: bool
+compose_files:
+  description: Compose files read (root-relative).
+  returned: always
+  type: list
+  elements: str
+moved:
+  description: Secrets moved, one per YAML value; C(fingerprint) is C(sha256:) and 8 hex digits of the value.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"path": "docker-compose.yml", "service": "postgres", "key": "POSTGRES_PASSWORD",
+            "env_key": "POSTGRES_PASSWORD_2", "fingerprint": "sha256:1a2b3c4d"}]
+skipped:
+  description: Compose files with secrets that were not changed, with the reason and the number of secrets.
+  returned: always
+  type: list
+  elements: dict
+invalid:
+  description: Compose files that could not be read or parsed (path, line, column, kind, message).
+  returned: always
+  type: list
+  elements: dict
+changes:
+  description: Planned or made changes, C({path, action}).
+  returned: always
+  type: list
+  elements: dict
+journal:
+  description: Path of the run's journal manifest, or null when nothing was written.
+  returned: always
+  type: str
+summary:
+  description: Phase summary for the run report (phase, status, rows of item/before/after).
+  returned: always
+  type: dict
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.sutazai.consolidation.plugins.module_utils import _compose, _env, _secrets
+from ansible_collections.sutazai.consolidation.plugins.module_utils._changes import ChangeSet
+from ansible_collections.sutazai.consolidation.plugins.module_utils._common import (
+    PHASE_ARGUMENT_SPEC, apply_changes, blocked, check_root, phase_paths)
+from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
+from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import read_text, text_or_none
+from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import safe_join
+
+PHASE = "secrets"
+
+
+def main():
+    argument_spec = dict(PHASE_ARGUMENT_SPEC)
+    argument_spec.update(on_invalid=dict(type="str", choices=["fail", "warn"], default="fail"))
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    if not _env.HAS_DOTENV:
+        module.fail_json(msg=missing_required_lib("python-dotenv"))
+    if not _compose.HAS_RUAMEL:
+        module.fail_json(msg=missing_required_lib("ruamel.yaml"))
+    p = module.params
+    root, backup_root, report_dir = phase_paths(p)
+    check_root(module, root)
+    rels, dummy = _compose.find_compose_files(root, (backup_root, report_dir))
+    base = dict(compose_files=rels, moved=[], skipped=[], invalid=[], changes=[], journal=None)
+
+    composes, invalid = [], []
+    for rel in rels:
+        try:
+            text = read_text(safe_join(root, rel), rel)
+            tree = _compose.compose_tree(text, rel)
+        except ConsolidationError as exc:
+            invalid.append(exc.as_dict())
+            continue
+        if tree is not None:
+            composes.append((rel, text, tree))
+    base["invalid"] = invalid
+    if invalid and p["on_invalid"] == "fail":
+        blocked(module, PHASE, "%d Compose file(s) could not be read or parsed (on_invalid=fail)" % len(invalid),
+                invalid, **base)
+
+    master_text = text_or_none(safe_join(root, _env.MASTER))
+    production_text = text_or_none(safe_join(root, _env.PRODUCTION))
+    try:
+        plan = _secrets.plan_secrets(root, composes, master_text, production_text)
+    except ValueError as exc:
+        module.fail_json(msg="secrets phase changed nothing: %s" % exc, **base)
+
+    changes = ChangeSet(root)
+    if plan.master is not None:
+        changes.write(_env.MASTER, plan.master.encode("utf-8"), mode=0o600)
+    example_text = text_or_none(safe_join(root, _env.EXAMPLE))
+    if plan.new_keys and example_text is not None:
+        changes.write(_env.EXAMPLE, _env.add_to_example(example_text, plan.new_keys).encode("utf-8"))
+    for rel in sorted(plan.links):
+        changes.symlink(rel, plan.links[rel])
+    for rel in sorted(plan.edits):
+        changes.write(rel, plan.edits[rel].encode("utf-8"))
+
+    for s in plan.skipped:
+        module.warn("%s: %d literal secret(s) not moved: %s" % (s["path"], s["secrets"], s["reason"]))
+    for e in invalid:
+        module.warn("skipped invalid file (on_invalid=warn): %s" % ConsolidationError(
+            e["message"], e["path"], e.get("line"), e.get("column")))
+
+    services = set((m["path"], m["service"]) for m in plan.moved)
+    result = dict(base)
+    result.update(changed=bool(len(changes)), blocked=False, moved=plan.moved, skipped=plan.skipped,
+                  changes=changes.summary())
+    result["summary"] = {
+        "phase": PHASE,
+        "status": ("would change" if module.check_mode else "changed") if len(changes) else "unchanged",
+        "rows": [
+            {"item": "Compose files read", "before": len(rels), "after": len(composes)},
+            {"item": "Literal secrets in compose (services)", "before": "%d (%d)" % (len(plan.moved), len(services)),
+             "after": "0 (moved to %s)" % _env.MASTER},
+            {"item": "Compose files with secrets skipped", "before": "-",
+             "after": "%d (%d secrets)" % (len(plan.skipped), sum(s["secrets"] for s in plan.skipped))},
+            {"item": "Invalid files skipped", "before": len(invalid), "after": "-"},
+        ],
+    }
+    if module._diff and len(changes):
+        known = set(plan.secret_values)
+        if master_text:
+            known.update(e.value for e in _env.parse_env_text(master_text, _env.MASTER)[0]
+                         if e.value and _secrets.looks_secret(e.key, e.value))
+        result["diff"] = changes.diffs(secrets=known)
+    try:
+        result["journal"] = apply_changes(module, PHASE, changes, root, backup_root)
+    except (OSError, ConsolidationError) as exc:
+        module.fail_json(msg="secrets phase failed while writing (journal kept for rollback): %s" % exc,
+                         exception=traceback.format_exc(), **base)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
