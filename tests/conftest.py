@@ -24,3 +24,20 @@ if LINK_BASE not in sys.path:
 _TESTS = os.path.dirname(os.path.abspath(__file__))
 if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
+
+
+import pytest  # noqa: E402  (after the sys.path set-up above)
+
+
+@pytest.fixture(scope="session")
+def docker_engine():
+    """The test bed's Docker engine (tests/testbed/setup-docker.sh). Without one the test is
+    skipped with the reason, except under CI (``CI`` set), where a missing engine fails."""
+    from testbed.services import engine_problem
+
+    problem = engine_problem()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail("Docker engine required under CI: %s" % problem)
+        pytest.skip(problem)
+    return True

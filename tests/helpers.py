@@ -49,8 +49,12 @@ class PlaybookRun(object):
         return self.stdout + self.stderr
 
 
-def run_playbook(playbook, root, *extra, check=False, diff=False, tags=None, backup_root=None, report_dir=None):
-    """Run ``playbooks/<playbook>`` against localhost on ``root``; return a :class:`PlaybookRun`."""
+def run_playbook(playbook, root, *extra, check=False, diff=False, tags=None, backup_root=None, report_dir=None,
+                 callback="ansible.posix.json"):
+    """Run ``playbooks/<playbook>`` against localhost on ``root``; return a :class:`PlaybookRun`.
+
+    ``callback``: stdout callback; the default (json) fills ``PlaybookRun.tasks``; pass
+    ``"default"`` to get the text a user sees (``tasks`` is then empty)."""
     cmd = [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local",
            os.path.join("playbooks", playbook), "-e", "sutazai_root=%s" % root]
     if backup_root:
@@ -68,7 +72,7 @@ def run_playbook(playbook, root, *extra, check=False, diff=False, tags=None, bac
     # tests see the working tree without `make collection`; Molecule tests the built artifact.
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"),
                ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".build", "pytest"),
-               ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1",
+               ANSIBLE_STDOUT_CALLBACK=callback, ANSIBLE_NOCOLOR="1",
                PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
     return PlaybookRun(proc)

@@ -71,7 +71,8 @@ def looks_secret(key, value):
     * the key names a secret (:data:`SECRET_KEY_RE`) and the value is not empty, a boolean word
       or an interpolation (``${...}``);
     * the key holds a weaker keyword (AUTH, PASS, KEY, CRED, ...) and the value has at least
-      8 characters and an entropy of at least 3.0 bits per character;
+      8 characters mixing digits, lower and upper case, no space, and an entropy of at least
+      3.0 bits per character;
     * the value alone: a URL with a password (``scheme://user:pass@``), a hex string of 32+
       characters with entropy >= 3.0, or a base64-like token of 20+ characters mixing letters
       and digits with entropy >= 4.0.
@@ -84,7 +85,8 @@ def looks_secret(key, value):
     if is_secret_key(key):
         return True
     ent = shannon_entropy(v)
-    if key and _WEAK_KEY_RE.search(key) and len(v) >= 8 and ent >= 3.0 and " " not in v:
+    if key and _WEAK_KEY_RE.search(key) and len(v) >= 8 and ent >= 3.0 and " " not in v \
+            and re.search(r"[0-9]", v) and re.search(r"[a-z]", v) and re.search(r"[A-Z]", v):
         return True
     m = _URL_PASSWORD_RE.match(v)
     if m and not m.group(1).startswith("$"):

@@ -30,7 +30,7 @@ import io
 import os
 import re
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils._diff import looks_secret
+from ansible_collections.sutazai.consolidation.plugins.module_utils._diff import is_secret_key, looks_secret
 
 try:
     from dotenv.parser import parse_stream
@@ -119,8 +119,13 @@ def is_example(rel):
 
 def _single_quoted(raw, path, line):
     """Compose reads ``'...'`` literally: return the text between the quotes, or raise
-    :class:`EnvError` when the quote is not closed or text other than a comment follows."""
+    :class:`EnvError` when the quote is not closed, text other than a comment follows, or a
+    backslash stands before a quote (python-dotenv reads ``\\'`` as an escaped quote, Compose
+    ends the value there: the two readers disagree, so the line is refused)."""
     end = raw.find("'", 1)
+    if "\\'" in raw[:end + 1] or raw.rstrip().endswith("\\'"):
+        raise EnvError(path, line, "backslash before a quote in a single-quoted value (read differently "
+                                   "by Compose and python-dotenv)")
     if end < 0:
         raise EnvError(path, line, "single-quoted value is not closed")
     rest = raw[end + 1:]
@@ -148,6 +153,13 @@ def parse_env_text(text, path, origin=None):
     for binding in parse_stream(io.StringIO(text)):
         raw = binding.original.string
         line = binding.original.line
+        m = _ASSIGN_PREFIX.match(raw)
+        if binding.error and m and raw[m.end():].startswith("'"):
+            try:
+                _single_quoted(raw[m.end():].rstrip("\n"), path, line)
+            except EnvError as exc:
+                errors.append(exc)
+                continue
         if binding.error:
             errors.append(EnvError(path, line, "not an assignment (KEY=value): %r"
                                    % raw.strip()[:40].split("=", 1)[0]))
@@ -158,7 +170,6 @@ def parse_env_text(text, path, origin=None):
                 current_origin = m.group(1)
             continue
         value = binding.value
-        m = _ASSIGN_PREFIX.match(raw)
         if m and raw[m.end():].startswith("'"):
             try:
                 value = _single_quoted(raw[m.end():].rstrip("\n"), path, line)
@@ -257,13 +268,14 @@ def render_example(winners, examples, secret_keys):
     :param winners: ``{key: EnvEntry}`` of the merged files (overrides included).
     :param examples: ``{key: EnvEntry}`` from example/template files (used for keys that
         only they define).
-    :param secret_keys: set of keys whose value is replaced by :data:`PLACEHOLDER`.
+    :param secret_keys: set of keys whose value is replaced by :data:`PLACEHOLDER` (so is
+        the value of every key that names a secret, even an empty one).
     """
     out = [_EXAMPLE_HEADER, "\n"]
     keys = sorted(set(winners) | set(examples))
     for k in keys:
         entry = winners.get(k) or examples[k]
-        if k in secret_keys or looks_secret(k, entry.value):
+        if k in secret_keys or is_secret_key(k) or looks_secret(k, entry.value):
             out.append("%s=%s\n" % (k, PLACEHOLDER))
         else:
             out.append(entry.text)
@@ -337,17 +349,20 @@ def plan_env(parsed, examples, priority=DEFAULT_PRIORITY):
     plan.overrides = sorted(e.key for e in overrides)
     all_entries = [e for rel in files for e in parsed[rel]]
     ex_entries = [e for rel in sorted(examples) for e in examples[rel]]
-    secret_keys = set(e.key for e in all_entries + ex_entries if looks_secret(e.key, e.value))
-    plan.secret_keys = sorted(secret_keys)
-    plan.secret_values = set(e.value for e in all_entries if e.key in secret_keys and e.value)
-    ex_first = {}
-    for e in ex_entries:
-        ex_first.setdefault(e.key, e)
     # The example takes each line from the base (what .env.master holds), production-only keys
     # from .env.production: the same lines on the next run, when .env.master is the input.
     ex_winners = dict(base)
     for e in parsed.get(PRODUCTION, []):
         ex_winners.setdefault(e.key, e)
+    # Which keys are secret is decided on the values that survive (same answer next run);
+    # every value that looks secret anywhere is redacted in diffs.
+    kept = list(ex_winners.values()) + list(parsed.get(PRODUCTION, [])) + ex_entries
+    secret_keys = set(e.key for e in kept if looks_secret(e.key, e.value) or is_secret_key(e.key))
+    plan.secret_keys = sorted(secret_keys)
+    plan.secret_values = set(e.value for e in all_entries if e.value and (e.key in secret_keys or looks_secret(e.key, e.value)))
+    ex_first = {}
+    for e in ex_entries:
+        ex_first.setdefault(e.key, e)
     plan.example = render_example(ex_winners, ex_first, secret_keys)
     check_overlay(plan.master, plan.production, plan.effective)
     return plan

@@ -12,6 +12,10 @@ It is replaced by ``"${NAME}"`` and ``NAME=value`` is added to ``.env.master`` u
 ``<SERVICE>_<KEY>`` (then ``_2``, ``_3`` ...). Values already interpolated (``${...}``) are
 left alone.
 
+A service that loads ``.env.master`` through ``env_file`` (the env phase points merged
+``env_file`` entries there) also receives every key added to it: each new key lists those
+services under ``exposed_to`` (the module warns, or blocks with ``exposure: block``).
+
 Compose reads interpolation values from the ``.env`` of the project folder (the folder of
 the Compose file). A file is only changed when that ``.env`` is a link to ``.env.master`` or
 absent (a relative link is then created); otherwise it is skipped with the reason.
@@ -100,6 +104,8 @@ class SecretsPlan(object):
     :ivar moved: list of ``{"path", "service", "key", "env_key", "fingerprint"}``.
     :ivar skipped: list of ``{"path", "reason", "secrets"}`` (files not changed).
     :ivar secret_values: set of the moved values (for redaction only; never returned).
+    :ivar exposures: list of ``{"env_key", "exposed_to": ["<file>:<service>", ...]}`` for new
+        keys that services loading ``.env.master`` through ``env_file`` will also receive.
     """
 
     def __init__(self):
@@ -110,6 +116,21 @@ class SecretsPlan(object):
         self.moved = []
         self.skipped = []
         self.secret_values = set()
+        self.exposures = []
+
+
+def master_consumers(root, composes):
+    """``{"<file>:<service>": set of keys in its environment}`` for every service whose
+    ``env_file`` list loads ``.env.master`` (directly or through a link to it)."""
+    out = {}
+    master_real = os.path.realpath(os.path.join(root, _env.MASTER))
+    for rel, dummy, tree in composes:
+        for name, svc in _compose.services(tree):
+            for e in _compose.env_files_of(svc):
+                target = _compose.resolve(rel, e["path"])
+                if target and (target == _env.MASTER or os.path.realpath(os.path.join(root, target)) == master_real):
+                    out["%s:%s" % (rel, name)] = set(p["key"] for p in _compose.environment_pairs(svc))
+    return out
 
 
 def plan_secrets(root, composes, master_text, production_text):
@@ -155,6 +176,11 @@ def plan_secrets(root, composes, master_text, production_text):
     if new_entries:
         plan.master = _env.render_master(master_entries + new_entries)
         plan.new_keys = sorted(e.key for e in new_entries)
+        consumers = master_consumers(root, composes)
+        for key in plan.new_keys:
+            exposed = sorted(c for c, keys in consumers.items() if key not in keys)
+            if exposed:
+                plan.exposures.append({"env_key": key, "exposed_to": exposed})
     _prove(plan, composes, plan.master if plan.master is not None else master_text)
     return plan
 

@@ -38,6 +38,15 @@ extends_documentation_fragment:
   - sutazai.consolidation.phase
   - sutazai.consolidation.phase.attributes
 options:
+  exposure:
+    description:
+      - >-
+        What to do when a service that loads C(.env.master) through C(env_file) would also receive a moved
+        secret (Compose passes every key of an env_file to the container): V(warn) moves it and lists the
+        services under RV(exposures); V(block) changes nothing (see O(strict)).
+    type: str
+    choices: [warn, block]
+    default: warn
   on_invalid:
     description:
       - V(fail) blocks the phase (see O(strict)) when a Compose file cannot be read or is not valid YAML.
@@ -90,6 +99,12 @@ moved:
   elements: dict
   sample: [{"path": "docker-compose.yml", "service": "postgres", "key": "POSTGRES_PASSWORD",
             "env_key": "POSTGRES_PASSWORD_2", "fingerprint": "sha256:1a2b3c4d"}]
+exposures:
+  description: New C(.env.master) keys that services loading C(.env.master) through C(env_file) also receive.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"env_key": "GF_SECURITY_ADMIN_PASSWORD", "exposed_to": ["docker-compose.yml:backend"]}]
 skipped:
   description: Compose files with secrets that were not changed, with the reason and the number of secrets.
   returned: always
@@ -132,7 +147,8 @@ PHASE = "secrets"
 
 def main():
     argument_spec = dict(PHASE_ARGUMENT_SPEC)
-    argument_spec.update(on_invalid=dict(type="str", choices=["fail", "warn"], default="fail"))
+    argument_spec.update(on_invalid=dict(type="str", choices=["fail", "warn"], default="fail"),
+                         exposure=dict(type="str", choices=["warn", "block"], default="warn"))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if not _env.HAS_DOTENV:
         module.fail_json(msg=missing_required_lib("python-dotenv"))
@@ -142,7 +158,7 @@ def main():
     root, backup_root, report_dir = phase_paths(p)
     check_root(module, root)
     rels, dummy = _compose.find_compose_files(root, (backup_root, report_dir))
-    base = dict(compose_files=rels, moved=[], skipped=[], invalid=[], changes=[], journal=None)
+    base = dict(compose_files=rels, moved=[], exposures=[], skipped=[], invalid=[], changes=[], journal=None)
 
     composes, invalid = [], []
     for rel in rels:
@@ -166,6 +182,13 @@ def main():
     except ValueError as exc:
         module.fail_json(msg="secrets phase changed nothing: %s" % exc, **base)
 
+    base["exposures"] = plan.exposures
+    if plan.exposures and p["exposure"] == "block":
+        blocked(module, PHASE, "%d moved secret(s) would reach services that load %s through env_file (exposure=block)"
+                % (len(plan.exposures), _env.MASTER),
+                [{"path": _env.MASTER, "message": "%s would reach %s" % (x["env_key"], ", ".join(x["exposed_to"]))}
+                 for x in plan.exposures], **base)
+
     changes = ChangeSet(root)
     if plan.master is not None:
         changes.write(_env.MASTER, plan.master.encode("utf-8"), mode=0o600)
@@ -177,6 +200,9 @@ def main():
     for rel in sorted(plan.edits):
         changes.write(rel, plan.edits[rel].encode("utf-8"))
 
+    for x in plan.exposures:
+        module.warn("%s (moved to %s) also reaches %s, which load(s) it through env_file"
+                    % (x["env_key"], _env.MASTER, ", ".join(x["exposed_to"])))
     for s in plan.skipped:
         module.warn("%s: %d literal secret(s) not moved: %s" % (s["path"], s["secrets"], s["reason"]))
     for e in invalid:
@@ -194,6 +220,7 @@ def main():
             {"item": "Compose files read", "before": len(rels), "after": len(composes)},
             {"item": "Literal secrets in compose (services)", "before": "%d (%d)" % (len(plan.moved), len(services)),
              "after": "0 (moved to %s)" % _env.MASTER},
+            {"item": "Moved keys also reaching env_file consumers", "before": "-", "after": len(plan.exposures)},
             {"item": "Compose files with secrets skipped", "before": "-",
              "after": "%d (%d secrets)" % (len(plan.skipped), sum(s["secrets"] for s in plan.skipped))},
             {"item": "Invalid files skipped", "before": len(invalid), "after": "-"},

@@ -30,7 +30,7 @@ def test_check_real_idempotent_changed_and_rollback(demo):
     original = snapshot(root)
     kw = dict(backup_root=backups, report_dir=reports)
 
-    check = run_playbook("consolidate.yml", root, check=True, diff=True, **kw)
+    check = run_playbook("consolidate.yml", root, check=True, diff=True, **kw, tags="agents")
     assert check.rc == 0, check.text()
     agents = check.task(AGENTS_TASK)
     assert agents["changed"] is True
@@ -40,7 +40,7 @@ def test_check_real_idempotent_changed_and_rollback(demo):
     assert not os.path.exists(backups) and not os.path.exists(reports)
     assert "plan (check mode, nothing written)" in check.task("Show the run summary")["msg"]
 
-    real = run_playbook("consolidate.yml", root, **kw)
+    real = run_playbook("consolidate.yml", root, **kw, tags="agents")
     assert real.rc == 0 and real.changed == 1, real.text()
     assert len(master_agents(root)) == 20
     runs = os.listdir(backups)
@@ -50,8 +50,8 @@ def test_check_real_idempotent_changed_and_rollback(demo):
         assert json.load(f)["phases"][0]["phase"] == "agents"
     after_first = snapshot(root)
 
-    assert run_playbook("consolidate.yml", root, check=True, **kw).changed == 0
-    again = run_playbook("consolidate.yml", root, **kw)
+    assert run_playbook("consolidate.yml", root, check=True, **kw, tags="agents").changed == 0
+    again = run_playbook("consolidate.yml", root, **kw, tags="agents")
     assert again.rc == 0 and again.changed == 0
     assert len(os.listdir(backups)) == 1
     assert snapshot(root) == after_first
@@ -63,9 +63,9 @@ def test_check_real_idempotent_changed_and_rollback(demo):
     with open(essential, "w") as f:
         json.dump(doc, f)
     changed_input = snapshot(root)
-    changed_check = run_playbook("consolidate.yml", root, check=True, **kw)
+    changed_check = run_playbook("consolidate.yml", root, check=True, **kw, tags="agents")
     assert changed_check.changed == 1 and snapshot(root) == changed_input
-    changed = run_playbook("consolidate.yml", root, **kw)
+    changed = run_playbook("consolidate.yml", root, **kw, tags="agents")
     assert changed.changed == 1
     assert len(master_agents(root)) == 21
     assert len(os.listdir(backups)) == 2
@@ -88,7 +88,7 @@ def test_check_real_idempotent_changed_and_rollback(demo):
 
 def test_rollback_refuses_file_changed_since(demo):
     root, backups, reports = demo
-    assert run_playbook("consolidate.yml", root, backup_root=backups, report_dir=reports).changed == 1
+    assert run_playbook("consolidate.yml", root, backup_root=backups, report_dir=reports, tags="agents").changed == 1
     registry = os.path.join(root, "config/agents/master_registry.json")
     with open(registry, "a") as f:
         f.write("\n")
@@ -103,12 +103,12 @@ def test_rollback_refuses_file_changed_since(demo):
 
 def test_default_backup_and_report_folders_inside_root_are_not_input(demo):
     root = demo[0]
-    assert run_playbook("consolidate.yml", root).changed == 1
+    assert run_playbook("consolidate.yml", root, tags="agents").changed == 1
     # A stray agent file inside the backup folder must not be read on the next run.
     os.makedirs(os.path.join(root, "backups", "x", ".claude", "agents"))
     with open(os.path.join(root, "backups", "x", ".claude", "agents", "ghost.md"), "w") as f:
         f.write("---\nname: ghost\n---\n")
-    second = run_playbook("consolidate.yml", root, "-e", '{"agents_sources": {"markdown": "."}}')
+    second = run_playbook("consolidate.yml", root, "-e", '{"agents_sources": {"markdown": "."}}', tags="agents")
     assert "ghost" not in [a["id"] for a in master_agents(root)]
     assert second.rc == 0
 
@@ -146,7 +146,7 @@ def test_bad_input_blocks_phase_and_changes_nothing(demo, breaker):
     before = snapshot(root)
     kw = dict(backup_root=backups, report_dir=reports)
 
-    res = run_playbook("consolidate.yml", root, **kw)
+    res = run_playbook("consolidate.yml", root, **kw, tags="agents")
     assert res.rc == 0, res.text()
     agents = res.task(AGENTS_TASK)
     assert agents["blocked"] is True and agents["changed"] is False
@@ -155,11 +155,11 @@ def test_bad_input_blocks_phase_and_changes_nothing(demo, breaker):
     assert not os.path.exists(backups)
     assert "blocked" in res.task("Show the run summary")["msg"]
 
-    strict = run_playbook("consolidate.yml", root, "-e", "agents_strict=true", **kw)
+    strict = run_playbook("consolidate.yml", root, "-e", "agents_strict=true", **kw, tags="agents")
     assert strict.rc != 0 and expected in strict.task(AGENTS_TASK)["msg"]
     assert snapshot(root) == before
 
-    warned = run_playbook("consolidate.yml", root, "-e", "agents_on_invalid=warn", **kw)
+    warned = run_playbook("consolidate.yml", root, "-e", "agents_on_invalid=warn", **kw, tags="agents")
     assert warned.rc == 0 and warned.changed == 1
     result = warned.task(AGENTS_TASK)
     assert [e["path"] for e in result["invalid"]] == [expected.split(":")[0]]
@@ -174,7 +174,7 @@ def test_markdown_oddities_warn_and_merge(demo):
         f.write("---\nname: open-ended\ndescription: no end\n\nBody starts here.\n")
     os.symlink("loop-b.md", os.path.join(root, ".claude/agents/loop-a.md"))
     os.symlink("loop-a.md", os.path.join(root, ".claude/agents/loop-b.md"))
-    res = run_playbook("consolidate.yml", root, backup_root=backups, report_dir=reports)
+    res = run_playbook("consolidate.yml", root, backup_root=backups, report_dir=reports, tags="agents")
     assert res.rc == 0 and res.changed == 1, res.text()
     ids = [a["id"] for a in master_agents(root)]
     assert "broken" in ids and "open-ended" in ids
@@ -214,14 +214,14 @@ def test_remove_sources_is_journaled_idempotent_and_rolled_back(demo):
     root, backups, reports = demo
     original = snapshot(root)
     kw = dict(backup_root=backups, report_dir=reports)
-    first = run_playbook("consolidate.yml", root, "-e", "agents_remove_sources=true", **kw)
+    first = run_playbook("consolidate.yml", root, "-e", "agents_remove_sources=true", **kw, tags="agents")
     assert first.rc == 0 and first.changed == 1, first.text()
     actions = dict((c["path"], c["action"]) for c in first.task(AGENTS_TASK)["changes"])
     assert actions["agents/agent_registry.json"] == "delete"
     assert actions["config/universal_agents.json"] == "delete"
     assert not os.path.exists(os.path.join(root, "config/agents/essential_agents.json"))
     assert len(master_agents(root)) == 20
-    second = run_playbook("consolidate.yml", root, "-e", "agents_remove_sources=true", **kw)
+    second = run_playbook("consolidate.yml", root, "-e", "agents_remove_sources=true", **kw, tags="agents")
     assert second.rc == 0 and second.changed == 0, second.text()
     assert run_playbook("rollback.yml", root, backup_root=backups).changed == 1
     assert snapshot(root) == original
