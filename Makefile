@@ -44,7 +44,7 @@ demo: demo-tree
 testbed:
 	bash tests/testbed/setup-docker.sh
 
-unit: collection
+unit: collection testbed
 	$(BIN)/python -m pytest -q tests/unit tests/integration
 
 sanity: venv

@@ -35,9 +35,14 @@ options:
     description: Run id to use; a new one is made when not given.
     type: str
   python_modules:
-    description: Import names to check, mapped to the requirement to install when missing.
+    description:
+      - Import names to check, mapped to the requirement (pip syntax) to install when missing.
+      - >-
+        A module that imports but whose installed distribution does not satisfy the requirement's
+        version specifier (checked with C(packaging) when it is importable) counts as missing.
     type: dict
-    default: {yaml: PyYAML, ruamel.yaml: ruamel.yaml, libcst: libcst}
+    default: {yaml: PyYAML>=6.0, ruamel.yaml: ruamel.yaml>=0.18, libcst: libcst>=1.1, dotenv: python-dotenv>=1.0,
+      packaging: packaging>=26.3, redis: redis>=5.0, pg8000: pg8000>=1.30}
 author:
   - SutazAI consolidation team (@sutazai)
 """
@@ -75,14 +80,40 @@ import sys
 from ansible.module_utils.basic import AnsibleModule
 
 
+DEFAULT_MODULES = {
+    "yaml": "PyYAML>=6.0", "ruamel.yaml": "ruamel.yaml>=0.18", "libcst": "libcst>=1.1", "dotenv": "python-dotenv>=1.0",
+    "packaging": "packaging>=26.3", "redis": "redis>=5.0", "pg8000": "pg8000>=1.30",
+}
+
+
+def _satisfied(requirement):
+    """True when the installed distribution named in ``requirement`` (pip syntax) satisfies
+    its version specifier; True when that cannot be checked (packaging absent, or the
+    distribution has no metadata)."""
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+        from packaging.requirements import InvalidRequirement, Requirement
+    except ImportError:
+        return True
+    try:
+        req = Requirement(requirement)
+    except InvalidRequirement:
+        return True
+    if not req.specifier:
+        return True
+    try:
+        return req.specifier.contains(version(req.name), prereleases=True)
+    except PackageNotFoundError:
+        return True
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             root=dict(type="path", required=True),
             backup_root=dict(type="path"),
             run_id=dict(type="str"),
-            python_modules=dict(type="dict", default={"yaml": "PyYAML", "ruamel.yaml": "ruamel.yaml",
-                                                      "libcst": "libcst"}),
+            python_modules=dict(type="dict", default=dict(DEFAULT_MODULES)),
         ),
         supports_check_mode=True,
     )
@@ -97,6 +128,9 @@ def main():
         try:
             importlib.import_module(name)
         except ImportError:
+            missing.append(requirement)
+            continue
+        if not _satisfied(requirement):
             missing.append(requirement)
     run_id = module.params["run_id"]
     if run_id and ("/" in run_id or run_id in (".", "..")):
