@@ -60,6 +60,7 @@ test: unit sanity lint molecule
 
 bench: collection
 	$(BIN)/python tests/bench/bench_agents.py
+	$(BIN)/python tests/bench/bench_phases.py
 
 clean:
 	rm -rf $(BUILD) tests/output

@@ -48,6 +48,7 @@ URL and hashes; or the package has a listed resolution.
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import re
 import shlex
@@ -450,26 +451,41 @@ def parse_layout_file(text, rel):
     m = _HEADER_GROUP_RE.search(lines[0])
     group = m.group("group") if m else None
     out = []
-    pending = False
+    pending = False  # the next active line stands for the provenance comments just read
+    continued = None  # (owned, parts) while reading a line continued with a backslash
+
+    def active(owned, parts):
+        if owned:
+            return
+        for _n, stripped, _raw in logical_lines("".join(parts) + "\n"):
+            if stripped != "-r %s.txt" % BASE:
+                out.append({"path": rel, "line": 0, "via": None, "group": None, "text": " ".join(stripped.split())})
+
     for line in lines[1:]:
+        if continued is not None:
+            continued[1].append(line.rstrip("\\") if line.endswith("\\") else line)
+            if not line.endswith("\\"):
+                active(*continued)
+                continued = None
+            continue
         am = _ATTR_RE.match(line)
         if am:
             out.append({"path": am.group("path"), "line": int(am.group("line")), "via": am.group("via"),
                         "group": am.group("group"), "text": am.group("text")})
             pending = True
             continue
-        stripped = _COMMENT_RE.sub("", line).strip()
-        if not stripped:
-            continue
-        if pending:
+        if not line.strip() or line.startswith("#   ("):
             pending = False
-            if not line.endswith("\\"):
-                continue
-            pending = True  # a continued requirement line (hashes) belongs to the same attribution block
             continue
-        if stripped == "-r %s.txt" % BASE:
+        if not _COMMENT_RE.sub("", line).strip():
             continue
-        out.append({"path": rel, "line": 0, "via": None, "group": None, "text": stripped})
+        owned, pending = pending, False
+        if line.endswith("\\"):
+            continued = (owned, [line[:-1]])
+            continue
+        active(owned, [line])
+    if continued is not None:
+        active(*continued)
     return group, out
 
 
@@ -974,7 +990,8 @@ def render_group(group, entries, output_dir, resolutions, base_items=None):
             _emit(lines, _item_text(item), item["options"])
     section("editable installs", [(edits[t], t) for t in sorted(edits)])
     section("direct references", [(directs[t], t) for t in sorted(directs)])
-    section("lines that could not be parsed (kept verbatim, commented out)", [([e], None) for e in unparsed])
+    section("lines that could not be parsed (kept verbatim, commented out)",
+            [([e], "#   (kept as a comment: %s)" % e["message"]) for e in unparsed])
     if group != BASE and len(lines) == head:
         lines.append("# (no requirements of its own)")
     return "\n".join(lines) + "\n", notes, packages
@@ -1271,10 +1288,15 @@ def plan_layout(root, patterns=None, exclude_dirs=None, exclude_paths=(), output
     _validate_groups(rules, groups, app_groups, default_group)
     plan = Plan()
     cache = {}
+    root_real = os.path.realpath(root)
 
     def read(rel):
         if rel not in cache:
-            cache[rel] = decode_text(read_bytes(safe_join(root, rel), rel), rel)
+            path = safe_join(root, rel)
+            real = os.path.realpath(path)
+            if real != root_real and not real.startswith(root_real.rstrip(os.sep) + os.sep):
+                raise ConsolidationError("symlink points outside the root", rel, kind="outside_root")
+            cache[rel] = decode_text(read_bytes(path, rel), rel)
         return cache[rel]
 
     try:

@@ -229,8 +229,8 @@ def test_compose_config_environment_identical(tmp_path, docker_engine):
                        report_dir=str(tmp_path / "r"))
     assert res.rc == 0 and res.task(SECRETS_TASK)["changed"], res.text()
     moved = res.task(SECRETS_TASK)["moved"]
-    assert sorted(m["key"] for m in moved) == ["API_TOKEN", "NEO4J_AUTH", "POSTGRES_PASSWORD",
-                                                "SHARED_SIGNING_KEY", "STREAMLIT_SECRET"]
+    keys = sorted(m["key"] for m in moved)
+    assert keys == ["API_TOKEN", "NEO4J_AUTH", "POSTGRES_PASSWORD", "SHARED_SIGNING_KEY", "STREAMLIT_SECRET"]
     with open(os.path.join(root, "docker-compose.yml")) as f:
         text = f.read()
     for value in ("pa$$word-Literal-42", "api-Tok-3b2a1c0d9e8f7a6b", "ui-Sec ret #1", "Zq8vN2xLw4Rt6Yp0Ks3M"):

@@ -297,17 +297,35 @@ def test_moved_lines_return_to_their_group_when_carried_over(tmp_path):
     assert dict(((p["group"], p["package"]), p["status"]) for p in again.proof)[("frontend", "requests")] == "kept"
 
 
-def test_hand_added_line_in_layout_is_kept(tmp_path):
-    root = _tree(tmp_path, {"backend/requirements.txt": "fastapi==0.115.6\n"})
+def test_hand_added_lines_in_layout_are_kept(tmp_path):
+    root = _tree(tmp_path, {"backend/requirements.txt": "fastapi==0.115.6\nrequests==2.32.3\nbad (line\n",
+                            "requirements/requirements-base.txt": "requests==2.32.3\n"})
     first = R.plan_layout(root)
+    backend = first.outputs["requirements/backend.txt"].decode()
+    assert backend.endswith("#   <- backend/requirements.txt:3: bad (line\n#   (kept as a comment: packaging: "
+                            "Expected matching RIGHT_PARENTHESIS for LEFT_PARENTHESIS, after version specifier)\n")
     _write(root, first.outputs)
     with open(os.path.join(root, "requirements/backend.txt"), "a") as f:
-        f.write("orjson==3.10.12\n")
+        f.write("orjson==3.10.12 \\\n    --hash=sha256:cc\n")
+    with open(os.path.join(root, "requirements/base.txt"), "a") as f:
+        f.write("tqdm==4.67.1\n")
     second = R.plan_layout(root)
-    text = second.outputs["requirements/backend.txt"].decode()
-    assert "#   <- requirements/backend.txt:0: orjson==3.10.12\norjson==3.10.12\n" in text
+    backend = second.outputs["requirements/backend.txt"].decode()
+    assert "#   <- requirements/backend.txt:0: orjson==3.10.12 --hash=sha256:cc\norjson==3.10.12 \\\n" in backend
+    assert "#   <- requirements/base.txt:0: tqdm==4.67.1\ntqdm==4.67.1\n" in second.outputs["requirements/base.txt"].decode()
     _write(root, second.outputs)
     assert R.plan_layout(root).outputs == second.outputs
+
+
+def test_include_through_symlink_out_of_root_is_refused(tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret-package==1.0\n")
+    root = _tree(tmp_path / "root", {"backend/requirements.txt": "-r common.txt\nfastapi\n"},
+                 links={"backend/common.txt": str(outside)})
+    plan = R.plan_layout(root)
+    assert [(u["line"], u["message"]) for u in plan.unparsed] == [
+        (1, "included file backend/common.txt: symlink points outside the root")]
+    assert "secret-package" not in "".join(v.decode() for v in plan.outputs.values())
 
 
 def test_proof_detects_a_lost_requirement(tmp_path):
