@@ -139,7 +139,7 @@ def _mark_error(rel, exc, kind):
         # "while scanning a simple key ... could not find expected ':'", or an unclosed bracket
         # found at the end of the file: the line where it starts is the one to fix.
         mark = exc.context_mark
-    problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or str(exc).split("\n")[0]
+    problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or str(exc).split("\n", 1)[0]
     line = mark.line + 1 if mark is not None else None
     column = mark.column + 1 if mark is not None else None
     return ConsolidationError("%s: %s" % (kind.replace("_", " "), problem), rel, line, column, kind=kind)
@@ -147,39 +147,35 @@ def _mark_error(rel, exc, kind):
 
 def load_yaml(rel, text, duplicates="error"):
     """Parse ``text`` of the YAML file ``rel`` with ruamel.yaml (round trip, YAML 1.2, so
-    ``10010:8000`` stays a string and ``yes`` stays ``yes``).
+    ``10010:8000`` stays a string and ``yes`` stays ``yes``); one pass: the node tree is
+    composed, checked for duplicate keys, then constructed.
 
     :param duplicates: ``error`` -- a duplicate mapping key is an error (as in Compose);
         ``warn`` -- the first value is kept and a warning names the key, line and column.
     :returns: ``(document, warnings)``; ``document`` is None for an empty file; warnings are
         strings.
-    :raises ConsolidationError: kind ``invalid_yaml`` (or ``duplicate_key``) with line and
-        column.
+    :raises ConsolidationError: kind ``invalid_yaml`` or ``duplicate_key``, with line and
+        column. Messages never quote values.
     """
+    y = _yaml(True)
     try:
-        return _yaml(False).load(text), []
+        node = y.compose(text)
+        dupes = sorted(_duplicate_keys(node))
+        if dupes and duplicates == "error":
+            line, column, key = dupes[0]
+            raise ConsolidationError("duplicate key %r (Compose rejects it)" % key, rel, line, column, kind="duplicate_key")
+        doc = y.constructor.construct_document(node) if node is not None else None
     except MarkedYAMLError as exc:
-        if type(exc).__name__ != "DuplicateKeyError":
-            raise _mark_error(rel, exc, "invalid_yaml")
-        if duplicates == "error":
-            # ruamel's message quotes both values (maybe a password): name the key only.
-            first = next(iter(_duplicate_keys(text)), None)
-            if first is None:
-                raise _mark_error(rel, exc, "duplicate_key")
-            raise ConsolidationError("duplicate key %r (Compose rejects it)" % first[2], rel, first[0], first[1],
-                                     kind="duplicate_key")
+        raise _mark_error(rel, exc, "invalid_yaml")
     except YAMLError as exc:
-        raise ConsolidationError("invalid YAML: %s" % str(exc).split("\n")[0], rel, kind="invalid_yaml")
-    warnings = []
-    doc = _yaml(True).load(text)
-    for line, col, key in _duplicate_keys(text):
-        warnings.append("%s:%d:%d: duplicate key %r: the first value is kept" % (rel, line, col, key))
+        raise ConsolidationError("invalid YAML: %s" % str(exc).split("\n", 1)[0], rel, kind="invalid_yaml")
+    warnings = ["%s:%d:%d: duplicate key %r: the first value is kept" % (rel, line, col, key) for line, col, key in dupes]
     return doc, warnings
 
 
-def _duplicate_keys(text):
-    """Yield ``(line, column, key)`` (1-based) of every duplicate mapping key in ``text``."""
-    node = YAML(typ="rt", pure=True).compose(io.StringIO(text))
+def _duplicate_keys(node):
+    """Yield ``(line, column, key)`` (1-based) of every duplicate mapping key under ``node``
+    (a ruamel node tree; merge keys ``<<`` are not duplicates)."""
     stack = [node] if node is not None else []
     seen_nodes = set()
     while stack:
@@ -822,7 +818,7 @@ def read_compose(rel, doc, lookup=None):
                                         "key": "%s.ports" % item["key"], "entry": str(plain(ports)), "kind": "invalid",
                                         "message": "ports must be a list"})
         for e in svc.get("expose") or []:
-            p = _int_port(str(plain(e)).split("/")[0].split("-")[0]) if not isinstance(e, dict) else None
+            p = _int_port(re.split(r"[/-]", str(plain(e)), maxsplit=1)[0]) if not isinstance(e, dict) else None
             if p:
                 item["expose"].append(p)
         if svc.get("image") is not None:
@@ -1320,7 +1316,8 @@ def _merge(plan, entries, compose_defs, source_list, rules, group_map, aliases, 
         hints = [e["group_hint"] for e in regs if e["group_hint"]]
         group, reason = choose_group(n, s["image"], hints, rules, group_map)
         sources = [{"file": d["file"], "key": d["key"]} for d in s["definitions"]]
-        sources.extend({"file": e["file"], "key": e["key"]} for e in sorted(regs, key=lambda x: (SOURCE_ORDER.index(x["source"]), x["key"])))
+        sources.extend({"file": e["file"], "key": e["key"], "matched_by": e["matched_by"]}
+                       for e in sorted(regs, key=lambda x: (SOURCE_ORDER.index(x["source"]), x["key"])))
         doc = {
             "host": host,
             "port": primary["published"][0] if primary else None,

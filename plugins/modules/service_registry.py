@@ -50,6 +50,15 @@ description:
     not among its compose ports/expose; C(health_check) -- a registry HTTP health endpoint
     differs from the compose one.
   - >-
+    Master registry shape -- C(version) "2.0"; C(registry_type) services; C(sources) (file,
+    kind, entries: every registry and compose file read); C(groups) (group -> service name ->
+    C(host), C(port), C(internal_port), C(protocol), C(ports) (list of published/target/protocol
+    and C(host_ip)/C(name) when set; ranges as C("11100-11199")), C(health_check), C(check),
+    C(image), C(container_name), C(group_rule) (what decided the group), C(sources) (file and
+    key; registry ones also C(matched_by) name, container or alias)); C(phantoms) and
+    C(conflicts) as in RV(phantoms) and RV(conflicts); C(unregistered); C(unresolved_ports).
+    The service fields mean what they mean in RV(services).
+  - >-
     Health check of a service: the compose C(healthcheck) when it calls an http(s) URL (its
     path is the endpoint, its port the container port); else the first registry HTTP endpoint
     (consul C(check.http), then C(services.yaml) C(health_check.endpoint)); else the compose

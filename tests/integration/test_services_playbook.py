@@ -167,7 +167,7 @@ def _registry_yaml_error(root):
 def _non_utf8(root):
     with open(os.path.join(root, "config/port-registry.yaml"), "ab") as f:
         f.write(b"# caf\xe9\n")
-    return "config/port-registry.yaml:65:6: not valid UTF-8 (byte 0xe9)"
+    return "config/port-registry.yaml:69:6: not valid UTF-8 (byte 0xe9)"
 
 
 @pytest.mark.parametrize("breaker", [_consul_json_error, _compose_duplicate_key, _registry_yaml_error, _non_utf8])
@@ -207,7 +207,9 @@ def test_role_options_reach_the_module(demo):
     result = res.task(TASK)
     assert [c["path"] for c in result["changes"]] == ["config/services/registry.yaml"]
     groups = dict((s["name"], s["group"]) for s in result["services"])
-    assert groups["neo4j"] == "graph" and groups["grafana"] == "observability" and groups["backend"] == "other"
+    assert groups["neo4j"] == "graph" and groups["grafana"] == "observability"
+    # No rule matches: the registry section (infrastructure -> core) decides, else "other".
+    assert groups["backend"] == "core" and groups["alertmanager"] == "other"
     assert "backend-api" not in result["phantoms"] and "redis-cache" not in result["phantoms"]
 
 

@@ -359,7 +359,7 @@ def test_build_registry_matching_conflicts_phantoms(tree):
     web = doc["groups"]["core"]["web"]
     assert (web["host"], web["port"], web["internal_port"]) == ("127.0.0.1", 10080, 80)
     assert web["health_check"]["url"] == "http://127.0.0.1:10080/healthz"
-    assert {"file": "config/consul-services-config.json", "key": "services[0]"} in web["sources"]
+    assert {"file": "config/consul-services-config.json", "key": "services[0]", "matched_by": "container"} in web["sources"]
     assert doc["phantoms"]["kong"]["ports"] == [10005]
     assert doc["phantoms"]["api-server"]["suggestion"] == "api"
     assert doc["unregistered"] == ["admin", "api", "sidecar"]
@@ -372,6 +372,8 @@ def test_build_registry_matching_conflicts_phantoms(tree):
     assert (registry_port["field"], registry_port["compose"], registry_port["registry"]) == ("internal_port", [5432], 5433)
     services = dict((s["name"], s) for s in plan.services)
     assert services["db"]["check"] == "postgresql" and services["web"]["check"] == "http"
+    # The config phase can rebuild the same targets from the written registry.
+    assert S.connection_targets(yaml.safe_load(plan.text)) == plan.services
 
 
 def test_build_registry_aliases_prefixes_and_groups(tree):
@@ -379,6 +381,8 @@ def test_build_registry_aliases_prefixes_and_groups(tree):
                             group_map={"sidecar": "agents"})
     doc = plan.document
     assert "api-server" not in doc["phantoms"] and "api" not in doc["unregistered"]
+    assert {"file": "config/consul-services-config.json", "key": "services[1]", "matched_by": "alias"} in \
+        doc["groups"]["other"]["api"]["sources"]
     assert "sidecar" in doc["groups"]["agents"]
     # Without the sutazai- prefix rule the explicit container_name still matches.
     assert "frontend-web" not in doc["phantoms"]
@@ -557,7 +561,7 @@ def test_corpus_registry(tmp_path):
     assert phantoms["backend-api"]["suggestion"] == "backend"
     # consul-services-config.json addresses containers: sutazai-backend is the backend service.
     backend = plan.document["groups"]["core"]["backend"]
-    assert {"file": "config/consul-services-config.json", "key": "services[0]"} in backend["sources"]
+    assert {"file": "config/consul-services-config.json", "key": "services[0]", "matched_by": "container"} in backend["sources"]
     assert backend["health_check"]["url"] == "http://127.0.0.1:10010/health"
     assert {"path": "config/docker-compose.yml",
             "reason": "not a compose document: a str (looks like a symlink stored as a text file pointing at "
