@@ -41,11 +41,12 @@ demo: demo-tree
 	$(BIN)/ansible-playbook -i localhost, -c local playbooks/consolidate.yml \
 	  -e sutazai_root=$(abspath $(DEMO_ROOT)) --check --diff
 
-testbed:
+testbed: venv
 	bash tests/testbed/setup-docker.sh
+	$(BIN)/python tests/testbed/services.py build
 
 unit: collection testbed
-	$(BIN)/python -m pytest -q tests/unit tests/integration
+	SUTAZAI_TESTBED_REQUIRED=1 $(BIN)/python -m pytest -q tests/unit tests/integration
 
 sanity: venv
 	bash tests/sanity/run-sanity.sh

@@ -27,12 +27,28 @@ import re
 import socket
 import time
 
-try:
-    from urllib.parse import quote, quote_plus
-except ImportError:  # pragma: no cover
-    from urllib import quote, quote_plus
+from urllib.error import HTTPError
+from urllib.parse import quote, quote_plus
+
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils._diff import redacted
+
+# Imported here, not inside the checks, so that import time never counts as latency.
+try:
+    import pg8000.exceptions
+    import pg8000.native
+    HAS_PG8000 = True
+except ImportError:  # pragma: no cover - a postgres check then fails with kind missing_library
+    HAS_PG8000 = False
+
+try:
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+    HAS_REDIS = True
+except ImportError:  # pragma: no cover - a redis check then fails with kind missing_library
+    HAS_REDIS = False
 
 TYPES = ("postgres", "redis", "http")
 
@@ -157,10 +173,7 @@ _NO_PASSWORD_HINT = {False: "", True: " (no password was given: set password or 
 
 
 def _pg_check(t):
-    try:
-        import pg8000.native
-        import pg8000.exceptions
-    except ImportError:
+    if not HAS_PG8000:
         raise CheckFailed("missing_library", "pg8000 is not installed on the target (requirements.txt)")
     conn = None
     try:
@@ -200,11 +213,7 @@ _REDIS_AUTH_MARKERS = ("noauth", "wrongpass", "invalid password", "invalid usern
 
 
 def _redis_check(t):
-    try:
-        import redis
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-    except ImportError:
+    if not HAS_REDIS:
         raise CheckFailed("missing_library", "redis (redis-py) is not installed on the target (requirements.txt)")
     kwargs = dict(host=t["host"], port=t["port"], socket_connect_timeout=t["timeout"], socket_timeout=t["timeout"],
                   retry=Retry(NoBackoff(), 0), password=t["password"] or None, username=t["user"] or None)
@@ -247,11 +256,6 @@ def _http_url(t):
 
 
 def _http_check(t):
-    from ansible.module_utils.urls import open_url
-    try:
-        from urllib.error import HTTPError
-    except ImportError:  # pragma: no cover
-        from urllib2 import HTTPError
     url = _http_url(t)
     expect = t.get("expect_status") or []
 
@@ -402,16 +406,13 @@ def _services_of(doc):
     groups = doc.get("groups")
     if isinstance(groups, dict):
         for g in sorted(groups, key=str):
-            for item in _from(str(g), groups[g]):
-                yield item
+            yield from _from(str(g), groups[g])
     elif isinstance(groups, list):
         for g in groups:
             if isinstance(g, dict):
-                for item in _from(str(g.get("name") or "?"), g):
-                    yield item
+                yield from _from(str(g.get("name") or "?"), g)
     if isinstance(doc.get("services"), (dict, list)):
-        for item in _from("", doc["services"]):
-            yield item
+        yield from _from("", doc["services"])
 
 
 def _int_port(value, prefer=("http", "api", "web", "port")):

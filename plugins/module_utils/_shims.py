@@ -37,7 +37,7 @@ when any of these points at it, from any file under the root other than itself:
   shim (``"app.core.config"``, ``"app.core.config:settings"``, ``mock.patch("app.core.config.x")``),
   and any Python string literal holding a path to the shim's file (rule of the next point).
 * non-Python text files (:data:`TEXT_FILE_PATTERNS`: Dockerfiles, compose/YAML, shell, TOML,
-  INI, Makefile, Procfile): a path ending in the shim's file name whose parent folder, when
+  INI, JSON, Makefile, Procfile, systemd units): a path ending in the shim's file name whose parent folder, when
   given, is the shim's (``COPY core/config.py``, ``python backend/core/config.py``); a dotted name
   as above; ``-m name``, ``-A name``, ``--app name`` or ``name:attr`` for the shim's module name.
 * a Python file libcst cannot parse (Python 2 syntax, broken file): any whole-word occurrence
@@ -58,8 +58,12 @@ try:
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
     HAS_LIBCST = True
+    _Visitor = cst.CSTVisitor
+    _METADATA = (PositionProvider,)
 except ImportError:  # pragma: no cover - reported by the module
     HAS_LIBCST = False
+    _Visitor = object
+    _METADATA = ()
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import read_bytes
@@ -70,7 +74,7 @@ NEVER_SHIMS = frozenset(["__init__.py", "__main__.py", "conftest.py", "setup.py"
 """File names never treated as shims (loaded by name or by package semantics)."""
 
 TEXT_FILE_PATTERNS = ("Dockerfile*", "*.dockerfile", "*.yml", "*.yaml", "*.sh", "*.bash", "*.toml", "*.ini",
-                      "*.cfg", "*.conf", "Makefile", "*.mk", "Procfile", "*.service", "*.env")
+                      "*.cfg", "*.conf", "*.json", "Makefile", "*.mk", "Procfile", "*.service", "*.env")
 """Base-name patterns of the non-Python files searched for references."""
 
 MAX_TEXT_BYTES = 1 << 20
@@ -284,14 +288,14 @@ def classify_shim(module):
     return targets, state["imports"]
 
 
-class _RefCollector(cst.CSTVisitor):
+class _RefCollector(_Visitor):
     """Collect ``(kind, line, data)`` references of one parsed file.
 
     kinds: ``import`` (data: ``(level, module_parts, names)``), ``dynamic`` (data: dotted str
     from import_module/__import__), ``string`` (data: dotted str literal).
     """
 
-    METADATA_DEPENDENCIES = (PositionProvider,)
+    METADATA_DEPENDENCIES = _METADATA
 
     def __init__(self):
         super(_RefCollector, self).__init__()

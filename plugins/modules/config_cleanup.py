@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: config_cleanup
 short_description: Find Python shim modules that only re-export another module and remove the unused ones
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Config phase (seed BACKEND CONFIGURATION CONSOLIDATION), first half; see
     M(sutazai.consolidation.connection_check) for the second.
@@ -24,8 +24,8 @@ description:
     A shim is removed (journaled) only when nothing under the root refers to it any more:
     no import statement (anywhere in a file, relative imports resolved against the importing
     file's folder), no C(importlib.import_module)/C(__import__) call, no Python string naming
-    its dotted module name or its file path, no mention in Dockerfiles, YAML, shell, TOML, INI
-    or Makefiles (see O(text_references)), and no word of its module name in a Python file
+    its dotted module name or its file path, no mention in Dockerfiles, YAML, shell, TOML, INI,
+    JSON or Makefiles (see O(text_references)), and no word of its module name in a Python file
     that libcst cannot parse. References from other unused shims do not count, so chains of
     shims go together. Symlinks to a shim file count as the shim (imports through them keep it)
     and are removed with it.
@@ -70,8 +70,10 @@ options:
   text_references:
     description:
       - Also search non-Python text files (C(Dockerfile*), C(*.yml), C(*.yaml), C(*.sh), C(*.toml),
-        C(*.ini), C(*.cfg), C(*.conf), C(Makefile), C(Procfile), C(*.service), C(*.env); up to 1 MiB
-        each) for mentions of a shim's file or module name. V(false) looks at Python code only.
+        C(*.ini), C(*.cfg), C(*.conf), C(*.json), C(Makefile), C(Procfile), C(*.service), C(*.env);
+        up to 1 MiB each) for mentions of a shim's file or module name (a path ending in its file
+        name with the same parent folder, its dotted module name, C(-m name), C(-A name),
+        C(name:attr)). V(false) looks at Python code only.
     type: bool
     default: true
 notes:

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: connection_check
 short_description: Check live connections to PostgreSQL, Redis and HTTP health endpoints of the platform
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Config phase (seed BACKEND CONFIGURATION CONSOLIDATION), second half. Read-only; runs in
     check mode too and never reports C(changed).
@@ -37,7 +37,7 @@ description:
     or 6379 decides. Then an HTTP C(health_check) (a path, a URL, a mapping with
     C(endpoint)/C(path)/C(url), or a compose C(test) with a URL; a mapping whose C(type) is not
     C(http) gives none) makes it http, and so does a known service name. Anything else is
-    listed in RV(skipped).
+    listed in RV(skipped_services).
   - >-
     Known HTTP health endpoints (used when the registry gives none): Ollama C(/api/tags),
     ChromaDB C(/api/v1/heartbeat) (give C(path=/api/v2/heartbeat) for ChromaDB 0.6 and later),
@@ -215,7 +215,7 @@ checks:
     - {name: redis, type: redis, host: 127.0.0.1, port: 10001, source: explicit, status: failed,
        latency_ms: 0.6, detail: null, error_kind: connection_refused,
        error: "redis target 'redis' (127.0.0.1:10001): connection refused: Error 111 connecting to 127.0.0.1:10001. Connection refused."}
-skipped:
+skipped_services:
   description: Registry services without a known check, or without a port (name, reason).
   returned: always
   type: list
@@ -367,7 +367,7 @@ def main():
         module.no_log_values.add(s)
     checks = [_connections.check(t, secrets) for t in targets]
     failed = [c for c in checks if c["status"] == "failed"]
-    result = dict(changed=False, checks=checks, skipped=skipped, ok_count=len(checks) - len(failed), failed_count=len(failed),
+    result = dict(changed=False, checks=checks, skipped_services=skipped, ok_count=len(checks) - len(failed), failed_count=len(failed),
                   registry=registry_path, summary=_summary(checks, skipped, problem))
     if p["fail_on_error"] and (failed or problem):
         msgs = [c["error"] for c in failed] + ([problem] if problem else [])

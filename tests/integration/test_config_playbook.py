@@ -225,3 +225,21 @@ def test_corpus_has_no_python_and_stays_byte_identical(tmp_path):
     real = run_playbook("consolidate.yml", root, tags="config")
     assert real.rc == 0 and real.changed == 0
     assert snapshot(root, skip=("backups", "reports")) == original
+
+
+def test_symlink_to_an_unused_shim_goes_with_it_and_comes_back(demo):
+    root, backups, reports = demo
+    os.symlink("config.py", os.path.join(root, "backend/core/config_alias.py"))
+    original = snapshot(root)
+    kw = dict(backup_root=backups, report_dir=reports, tags="config")
+    real = run_playbook("consolidate.yml", root, **kw)
+    assert real.rc == 0 and real.changed == 1, real.text()
+    result = real.task(TASK)
+    assert result["changes"] == [{"path": "backend/core/config.py", "action": "delete"},
+                                 {"path": "backend/core/config_alias.py", "action": "delete"},
+                                 {"path": "backend/core/legacy_config.py", "action": "delete"}]
+    assert _shims(result)["backend/core/config.py"]["links"] == ["backend/core/config_alias.py"]
+    assert result["stats"]["removed"] == 2
+    assert not os.path.lexists(os.path.join(root, "backend/core/config_alias.py"))
+    assert run_playbook("rollback.yml", root, backup_root=backups).changed == 1
+    assert snapshot(root) == original

@@ -156,11 +156,12 @@ def test_registry_of_the_services_phase():
     pg = targets[1]
     assert (pg["password_env_key"], pg["user_env_key"], pg["database_env_key"]) == ("POSTGRES_PASSWORD", "POSTGRES_USER", "POSTGRES_DB")
 
-    internal, _ = _connections.registry_targets(doc, address="internal", services=["backend", "neo4j", "ollama"])
+    internal, internal_skipped = _connections.registry_targets(doc, address="internal", services=["backend", "neo4j", "ollama"])
     assert [(t["name"], t["host"], t["port"]) for t in internal] == [
         ("backend", "backend", 8000), ("neo4j", "neo4j", 7474), ("ollama", "ollama", 11434)]
-    override, _ = _connections.registry_targets(doc, host="192.0.2.7", services=["ollama"])
-    assert [(t["host"], t["port"]) for t in override] == [("192.0.2.7", 10104)]
+    assert internal_skipped == []
+    override, override_skipped = _connections.registry_targets(doc, host="192.0.2.7", services=["ollama"])
+    assert [(t["host"], t["port"]) for t in override] == [("192.0.2.7", 10104)] and override_skipped == []
 
 
 @pytest.mark.parametrize("doc", [
