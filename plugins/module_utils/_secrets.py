@@ -34,9 +34,12 @@ _MISSING = object()
 _TAGS = ("tag:yaml.org,2002:str", "tag:yaml.org,2002:int")
 
 
-def link_state(root, link_rel):
-    """``"master"`` when ``link_rel`` resolves to the root's ``.env.master``, ``"absent"``
-    when nothing is there, ``"other"`` otherwise (a regular file or another link)."""
+def link_state(root, link_rel, planned=()):
+    """``"master"`` when ``link_rel`` resolves to the root's ``.env.master`` (or is in
+    ``planned``, links an earlier task of the run makes), ``"absent"`` when nothing is there,
+    ``"other"`` otherwise (a regular file or another link)."""
+    if link_rel in planned:
+        return "master"
     path = safe_join(root, link_rel)
     if not os.path.lexists(path):
         return "absent"
@@ -133,12 +136,14 @@ def master_consumers(root, composes):
     return out
 
 
-def plan_secrets(root, composes, master_text, production_text):
+def plan_secrets(root, composes, master_text, production_text, planned_links=()):
     """Plan the move.
 
     :param composes: list of ``(rel, text, tree)`` of parsed Compose files.
     :param master_text: current ``.env.master`` text or None.
     :param production_text: current ``.env.production`` text or None.
+    :param planned_links: root-relative ``.env`` paths that an earlier task of the same run
+        makes links to ``.env.master`` (check mode, where that task wrote nothing).
     :returns: :class:`SecretsPlan`.
     :raises ValueError: when the proof fails (names files, services and keys only).
     """
@@ -153,7 +158,7 @@ def plan_secrets(root, composes, master_text, production_text):
         if not found:
             continue
         link_rel = "/".join([d for d in [os.path.dirname(rel)] if d] + [".env"])
-        state = link_state(root, link_rel)
+        state = link_state(root, link_rel, planned_links)
         if state == "other":
             plan.skipped.append({"path": rel, "secrets": len(found),
                                  "reason": "%s is not a link to %s (run the env phase first); Compose reads "

@@ -38,6 +38,15 @@ extends_documentation_fragment:
   - sutazai.consolidation.phase
   - sutazai.consolidation.phase.attributes
 options:
+  planned_links:
+    description:
+      - >-
+        Root-relative C(.env) paths that an earlier task of the same run makes links to C(.env.master) (the
+        C(relink) changes of M(sutazai.consolidation.env_files)). Only used in check mode, where that task wrote
+        nothing, so the plan shows what the real run will do.
+    type: list
+    elements: str
+    default: []
   exposure:
     description:
       - >-
@@ -148,7 +157,8 @@ PHASE = "secrets"
 def main():
     argument_spec = dict(PHASE_ARGUMENT_SPEC)
     argument_spec.update(on_invalid=dict(type="str", choices=["fail", "warn"], default="fail"),
-                         exposure=dict(type="str", choices=["warn", "block"], default="warn"))
+                         exposure=dict(type="str", choices=["warn", "block"], default="warn"),
+                         planned_links=dict(type="list", elements="str", default=[]))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if not _env.HAS_DOTENV:
         module.fail_json(msg=missing_required_lib("python-dotenv"))
@@ -178,7 +188,8 @@ def main():
     master_text = text_or_none(safe_join(root, _env.MASTER))
     production_text = text_or_none(safe_join(root, _env.PRODUCTION))
     try:
-        plan = _secrets.plan_secrets(root, composes, master_text, production_text)
+        planned = p["planned_links"] if module.check_mode else []
+        plan = _secrets.plan_secrets(root, composes, master_text, production_text, planned)
     except ValueError as exc:
         module.fail_json(msg="secrets phase changed nothing: %s" % exc, **base)
 
