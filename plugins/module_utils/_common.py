@@ -8,7 +8,9 @@ documentation fragment): the root, backup root, report folder, run id and the
 from __future__ import annotations
 
 import os
+import traceback
 
+from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._journal import Journal
 
 PHASE_ARGUMENT_SPEC = dict(
@@ -67,3 +69,30 @@ def apply_changes(module, phase, changes, root, backup_root):
     journal = Journal(root, backup_root, run_id, phase)
     changes.apply(journal)
     return journal.manifest_path
+
+
+def finish(module, phase, changes, root, backup_root, result, rows, base, diff=None, what="writing"):
+    """End a phase module that planned ``changes``: add the summary (status ``would change``,
+    ``changed`` or ``unchanged``, then ``rows``) and the diff, make the changes through the
+    journal unless in check mode, and exit.
+
+    :param result: the result dict so far (``changed`` and ``journal`` are set here); a
+        ``summary`` already in it keeps its extra keys (e.g. ``reason``).
+    :param diff: callable returning the diff payloads (default ``changes.diffs()``), for
+        phases that redact more than the default.
+    :param base: the keys the result carries when writing fails.
+    :param what: what the phase was doing, for the failure message.
+    """
+    result["changed"] = bool(len(changes))
+    summary = dict(result.get("summary") or {})
+    summary.update(phase=phase, rows=rows,
+                   status=("would change" if module.check_mode else "changed") if len(changes) else "unchanged")
+    result["summary"] = summary
+    if module._diff and len(changes):
+        result["diff"] = diff() if diff else changes.diffs()
+    try:
+        result["journal"] = apply_changes(module, phase, changes, root, backup_root)
+    except (OSError, ConsolidationError) as exc:
+        module.fail_json(msg="%s phase failed while %s (journal kept for rollback): %s" % (phase, what, exc),
+                         exception=traceback.format_exc(), **base)
+    module.exit_json(**result)

@@ -20,7 +20,7 @@ import os
 import re
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
-from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import walk_tree
+from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import is_linked, walk_tree
 
 try:
     from ruamel.yaml import YAML
@@ -52,8 +52,7 @@ def find_compose_files(root, exclude_paths=()):
     rels = []
     skipped = list(walk.skipped)
     for f in walk.files:
-        if f.is_symlink or os.path.realpath(os.path.join(root, f.rel)) != os.path.realpath(f.path) \
-                or os.path.islink(os.path.join(root, f.rel)):
+        if is_linked(f, root):
             skipped.append({"path": f.rel, "reason": "symlink (its target is read instead)"})
             continue
         rels.append(f.rel)

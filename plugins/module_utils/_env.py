@@ -31,6 +31,7 @@ import os
 import re
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils._diff import is_secret_key, looks_secret
+from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import read_text
 
 try:
     from dotenv.parser import parse_stream
@@ -187,6 +188,19 @@ def parse_env_text(text, path, origin=None):
         order.append(binding.key)
     dups = [{"path": path, "key": k, "lines": lines_of[k]} for k in sorted(lines_of) if len(lines_of[k]) > 1]
     return [by_key[k] for k in order], errors, dups
+
+
+def read_values(path, display):
+    """``{key: value}`` of the env file at ``path``, read with Compose's rules (see
+    :func:`parse_env_text`; last assignment wins, values not interpolated, keys without a
+    value and lines that are not assignments left out). For lookups (port variables,
+    passwords): values are never reported.
+
+    :param display: the path shown in errors.
+    :raises ConsolidationError: when the file cannot be read or decoded (names the file only).
+    """
+    entries = parse_env_text(read_text(path, display), display)[0]
+    return dict((e.key, e.value) for e in entries if e.value is not None)
 
 
 def interpolates(entry):

@@ -52,6 +52,7 @@ import json
 import os
 import re
 
+from ansible_collections.sutazai.consolidation.plugins.module_utils import _compose, _env
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import decode_text, read_bytes
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import safe_join, walk_tree
@@ -66,12 +67,6 @@ except ImportError:  # pragma: no cover - reported by the module
     HAS_RUAMEL = False
     SafeRepresenter = object
 
-try:
-    from dotenv import dotenv_values
-
-    HAS_DOTENV = True
-except ImportError:  # pragma: no cover - interpolation then uses defaults only
-    HAS_DOTENV = False
 
 DEFAULT_SOURCES = {
     "port_registry": "config/port-registry.yaml",
@@ -87,7 +82,6 @@ DEFAULT_ARCHIVE_DIR = "config/archive"
 DEFAULT_MESH_FILES = ("config/service-mesh.json", "config/consul-services.json", "config/consul-services-config.json")
 DEFAULT_CONTAINER_PREFIXES = ("sutazai-", "sutazaiapp-")
 
-COMPOSE_NAME_RE = re.compile(r"^(docker-)?compose([.-][A-Za-z0-9_.-]+)?\.ya?ml$")
 _BASE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 _OVERRIDE_NAMES = ("compose.override.yaml", "compose.override.yml", "docker-compose.override.yaml",
                    "docker-compose.override.yml")
@@ -749,16 +743,16 @@ def compose_rank(rel):
 
 def _env_lookup(root, rel, cache):
     """Variable lookup for the compose file ``rel``: the ``.env`` file in its folder (the
-    file Compose reads by default), parsed with python-dotenv. Values are only used to
+    file Compose reads by default), read with Compose's rules (``_env.read_values``). Values are only used to
     expand ports and are never reported."""
     folder = os.path.dirname(rel)
     if folder not in cache:
         values = {}
         path = safe_join(root, os.path.join(folder, ".env") if folder else ".env")
-        if HAS_DOTENV and os.path.isfile(path):
+        if _env.HAS_DOTENV and os.path.isfile(path):
             try:
-                values = dict((k, v) for k, v in dotenv_values(path).items() if v is not None)
-            except (OSError, UnicodeDecodeError, ValueError):
+                values = _env.read_values(path, path)
+            except ConsolidationError:
                 values = {}
         cache[folder] = values
     values = cache[folder]
@@ -780,8 +774,8 @@ def read_compose(rel, doc, lookup=None):
         return [], "empty file"
     if not isinstance(doc, dict):
         text = str(doc).strip()
-        hint = " (looks like a symlink stored as a text file pointing at %s)" % text if COMPOSE_NAME_RE.match(
-            text.rsplit("/", 1)[-1]) else ""
+        hint = " (looks like a symlink stored as a text file pointing at %s)" % text if _compose.is_compose_file(
+            text) else ""
         return [], "not a compose document: a %s%s" % (type(plain(doc)).__name__, hint)
     if "services" not in doc:
         return [], "no services key"
@@ -1094,9 +1088,9 @@ def build_registry(root, sources=None, on_invalid="fail", exclude_paths=(), grou
         plan.input_files.append(read_rel)
 
     # Compose files.
-    walk = walk_tree(root, exclude_paths=exclude_paths, match=lambda rel: bool(COMPOSE_NAME_RE.match(rel.rsplit("/", 1)[-1])))
+    walk = walk_tree(root, exclude_paths=exclude_paths, match=_compose.is_compose_file)
     for s in walk.skipped:
-        if COMPOSE_NAME_RE.match(s["path"].rsplit("/", 1)[-1]):
+        if _compose.is_compose_file(s["path"]):
             plan.skipped.append(s)
     reals = {}
     for tf in walk.files:

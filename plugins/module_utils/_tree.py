@@ -144,6 +144,12 @@ def walk_tree(root, subdir="", excludes=DEFAULT_EXCLUDES, exclude_paths=(), matc
     return result
 
 
+def is_linked(tree_file, root):
+    """True when the :class:`TreeFile` was reached through a symlink: the file itself or a
+    folder on its path (its bytes are then read where the link points, if at all)."""
+    return tree_file.is_symlink or tree_file.real != os.path.join(os.path.realpath(root), *tree_file.rel.split("/"))
+
+
 def safe_join(root, rel):
     """Join ``rel`` (relative, ``/`` separated) to ``root`` and refuse to leave it.
 

@@ -225,12 +225,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _agents
 from ansible_collections.sutazai.consolidation.plugins.module_utils._changes import ChangeSet
 from ansible_collections.sutazai.consolidation.plugins.module_utils._common import (
-    PHASE_ARGUMENT_SPEC,
-    apply_changes,
-    blocked,
-    check_root,
-    phase_paths,
-)
+    PHASE_ARGUMENT_SPEC, blocked, check_root, finish, phase_paths)
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import decode_text, read_bytes
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import safe_join
@@ -360,19 +355,8 @@ def main():
         code_files=code_results,
     )
     n_json = plan.stats["json_files"]
-    result["summary"] = {
-        "phase": PHASE,
-        "status": ("would change" if module.check_mode else "changed") if len(changes) else "unchanged",
-        "rows": _rows(plan.stats, n_json, p["remove_sources"], code_results, len(plan.invalid)),
-    }
-    if module._diff and len(changes):
-        result["diff"] = changes.diffs()
-    try:
-        result["journal"] = apply_changes(module, PHASE, changes, root, backup_root)
-    except (OSError, ConsolidationError) as exc:
-        module.fail_json(msg="agents phase failed while writing (journal kept for rollback): %s" % exc,
-                         exception=traceback.format_exc(), **base)
-    module.exit_json(**result)
+    finish(module, PHASE, changes, root, backup_root, result,
+           _rows(plan.stats, n_json, p["remove_sources"], code_results, len(plan.invalid)), base)
 
 
 if __name__ == "__main__":

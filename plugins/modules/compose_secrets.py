@@ -139,14 +139,13 @@ summary:
   type: dict
 """
 
-import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _compose, _env, _secrets
 from ansible_collections.sutazai.consolidation.plugins.module_utils._changes import ChangeSet
 from ansible_collections.sutazai.consolidation.plugins.module_utils._common import (
-    PHASE_ARGUMENT_SPEC, apply_changes, blocked, check_root, phase_paths)
+    PHASE_ARGUMENT_SPEC, blocked, check_root, finish, phase_paths)
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import read_text, text_or_none
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import safe_join
@@ -224,31 +223,24 @@ def main():
     result = dict(base)
     result.update(changed=bool(len(changes)), blocked=False, moved=plan.moved, skipped=plan.skipped,
                   changes=changes.summary())
-    result["summary"] = {
-        "phase": PHASE,
-        "status": ("would change" if module.check_mode else "changed") if len(changes) else "unchanged",
-        "rows": [
-            {"item": "Compose files read", "before": len(rels), "after": len(composes)},
-            {"item": "Literal secrets in compose (services)", "before": "%d (%d)" % (len(plan.moved), len(services)),
-             "after": "0 (moved to %s)" % _env.MASTER},
-            {"item": "Moved keys also reaching env_file consumers", "before": "-", "after": len(plan.exposures)},
-            {"item": "Compose files with secrets skipped", "before": "-",
-             "after": "%d (%d secrets)" % (len(plan.skipped), sum(s["secrets"] for s in plan.skipped))},
-            {"item": "Invalid files skipped", "before": len(invalid), "after": "-"},
-        ],
-    }
-    if module._diff and len(changes):
+    rows = [
+        {"item": "Compose files read", "before": len(rels), "after": len(composes)},
+        {"item": "Literal secrets in compose (services)", "before": "%d (%d)" % (len(plan.moved), len(services)),
+         "after": "0 (moved to %s)" % _env.MASTER},
+        {"item": "Moved keys also reaching env_file consumers", "before": "-", "after": len(plan.exposures)},
+        {"item": "Compose files with secrets skipped", "before": "-",
+         "after": "%d (%d secrets)" % (len(plan.skipped), sum(s["secrets"] for s in plan.skipped))},
+        {"item": "Invalid files skipped", "before": len(invalid), "after": "-"},
+    ]
+
+    def diff():
         known = set(plan.secret_values)
         if master_text:
             known.update(e.value for e in _env.parse_env_text(master_text, _env.MASTER)[0]
                          if e.value and _secrets.looks_secret(e.key, e.value))
-        result["diff"] = changes.diffs(secrets=known)
-    try:
-        result["journal"] = apply_changes(module, PHASE, changes, root, backup_root)
-    except (OSError, ConsolidationError) as exc:
-        module.fail_json(msg="secrets phase failed while writing (journal kept for rollback): %s" % exc,
-                         exception=traceback.format_exc(), **base)
-    module.exit_json(**result)
+        return changes.diffs(secrets=known)
+
+    finish(module, PHASE, changes, root, backup_root, result, rows, base, diff=diff)
 
 
 if __name__ == "__main__":

@@ -165,19 +165,13 @@ errors:
   elements: dict
 """
 
-import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _shims
 from ansible_collections.sutazai.consolidation.plugins.module_utils._changes import ChangeSet
 from ansible_collections.sutazai.consolidation.plugins.module_utils._common import (
-    PHASE_ARGUMENT_SPEC,
-    apply_changes,
-    blocked,
-    check_root,
-    phase_paths,
-)
+    PHASE_ARGUMENT_SPEC, blocked, check_root, finish, phase_paths)
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 
 PHASE = "config"
@@ -269,19 +263,8 @@ def main():
 
     result = dict(base)
     result.update(changed=bool(len(changes)), blocked=False, changes=changes.summary())
-    result["summary"] = {
-        "phase": PHASE,
-        "status": ("would change" if module.check_mode else "changed") if len(changes) else "unchanged",
-        "rows": _shim_rows(scan, entries, stats["removed"]),
-    }
-    if module._diff and len(changes):
-        result["diff"] = changes.diffs()
-    try:
-        result["journal"] = apply_changes(module, PHASE, changes, root, backup_root)
-    except (OSError, ConsolidationError) as exc:
-        module.fail_json(msg="config phase failed while removing shims (journal kept for rollback): %s" % exc,
-                         exception=traceback.format_exc(), **base)
-    module.exit_json(**result)
+    finish(module, PHASE, changes, root, backup_root, result, _shim_rows(scan, entries, stats["removed"]), base,
+           what="removing shims")
 
 
 if __name__ == "__main__":

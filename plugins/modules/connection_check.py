@@ -138,7 +138,9 @@ options:
     type: str
   env_file:
     description:
-      - Env file (python-dotenv) that O(targets[].password_env_key) and registry targets read,
+      - >-
+        Env file that O(targets[].password_env_key) and registry targets read, parsed the way Docker Compose
+        reads env files (as M(sutazai.consolidation.env_files) does: python-dotenv, single quotes literal, no interpolation),
         relative to O(root) or absolute. A missing file is only an error for a check that needs a key from it.
     type: str
     default: .env.master
@@ -242,7 +244,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils import _connections
+from ansible_collections.sutazai.consolidation.plugins.module_utils import _connections, _env
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 
 try:
@@ -250,12 +252,6 @@ try:
     HAS_YAML = True
 except ImportError:
     HAS_YAML = False
-
-try:
-    from dotenv import dotenv_values
-    HAS_DOTENV = True
-except ImportError:
-    HAS_DOTENV = False
 
 PHASE = "config (connections)"
 
@@ -357,9 +353,12 @@ def main():
     if any(s.get("password_env_key") for s in specs):
         env_path = _abs(root, p["env_file"], "env_file", module)
         if os.path.isfile(env_path):
-            if not HAS_DOTENV:
+            if not _env.HAS_DOTENV:
                 module.fail_json(msg=missing_required_lib("python-dotenv"))
-            env = dict(dotenv_values(env_path))
+            try:
+                env = _env.read_values(env_path, p["env_file"])
+            except ConsolidationError:
+                env = None
 
     targets = [_connections.normalize_target(s, p["timeout"], env, env_display) for s in specs]
     secrets = [t["password"] for t in targets if t["password"]]

@@ -178,18 +178,16 @@ summary:
   type: dict
 """
 
-import os
-import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _compose, _env
 from ansible_collections.sutazai.consolidation.plugins.module_utils._changes import ChangeSet
 from ansible_collections.sutazai.consolidation.plugins.module_utils._common import (
-    PHASE_ARGUMENT_SPEC, apply_changes, blocked, check_root, phase_paths)
+    PHASE_ARGUMENT_SPEC, blocked, check_root, finish, phase_paths)
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import read_text
-from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import safe_join, walk_tree
+from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import is_linked, safe_join, walk_tree
 
 PHASE = "env"
 
@@ -200,8 +198,7 @@ def discover(root, patterns, exclude_paths):
     walk = walk_tree(root, exclude_paths=exclude_paths, match=lambda rel: _env.is_env_file(rel, patterns))
     merge, examples, skipped = [], [], list(walk.skipped)
     for f in walk.files:
-        if f.is_symlink or os.path.islink(os.path.join(root, f.rel)) \
-                or os.path.realpath(os.path.join(root, f.rel)) != os.path.realpath(f.path):
+        if is_linked(f, root):
             skipped.append({"path": f.rel, "reason": "symlink (not read)"})
         elif f.rel == _env.EXAMPLE:
             continue
@@ -350,19 +347,9 @@ def main():
         overrides=plan.overrides, secret_keys=plan.secret_keys, interpolated_keys=plan.interpolated_keys,
         compose_rewrites=rewrites, changes=changes.summary(),
     )
-    result["summary"] = {
-        "phase": PHASE,
-        "status": ("would change" if module.check_mode else "changed") if len(changes) else "unchanged",
-        "rows": _rows(len(parsed), n_after, plan, len(plan.effective), n_entries, dups, rewrites, invalid, ex_parsed),
-    }
-    if module._diff and len(changes):
-        result["diff"] = changes.diffs(secrets=plan.secret_values)
-    try:
-        result["journal"] = apply_changes(module, PHASE, changes, root, backup_root)
-    except (OSError, ConsolidationError) as exc:
-        module.fail_json(msg="env phase failed while writing (journal kept for rollback): %s" % exc,
-                         exception=traceback.format_exc(), **base)
-    module.exit_json(**result)
+    finish(module, PHASE, changes, root, backup_root, result,
+           _rows(len(parsed), n_after, plan, len(plan.effective), n_entries, dups, rewrites, invalid, ex_parsed), base,
+           diff=lambda: changes.diffs(secrets=plan.secret_values))
 
 
 if __name__ == "__main__":

@@ -327,20 +327,13 @@ errors:
   elements: dict
 """
 
-import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _requirements
 from ansible_collections.sutazai.consolidation.plugins.module_utils._changes import ChangeSet
 from ansible_collections.sutazai.consolidation.plugins.module_utils._common import (
-    PHASE_ARGUMENT_SPEC,
-    apply_changes,
-    blocked,
-    check_root,
-    phase_paths,
-)
-from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
+    PHASE_ARGUMENT_SPEC, blocked, check_root, finish, phase_paths)
 
 PHASE = _requirements.PHASE
 _RULE = dict(pattern=dict(type="str", required=True), group=dict(type="str", required=True))
@@ -461,21 +454,11 @@ def main():
     result = dict(base)
     result.update(changed=bool(len(changes)), blocked=False, changes=changes.summary())
     written = bool(plan.outputs)
-    result["summary"] = {
-        "phase": PHASE,
-        "status": ("would change" if module.check_mode else "changed") if len(changes) else "unchanged",
-        "rows": _rows(plan, written, len(set(plan.remove) & set(f["path"] for f in plan.files))),
-    }
     if not written:
-        result["summary"]["reason"] = "no requirements file found"
-    if module._diff and len(changes):
-        result["diff"] = _requirements.redact_data(changes.diffs())
-    try:
-        result["journal"] = apply_changes(module, PHASE, changes, root, backup_root)
-    except (OSError, ConsolidationError) as exc:
-        module.fail_json(msg="requirements phase failed while writing (journal kept for rollback): %s" % exc,
-                         exception=traceback.format_exc(), **base)
-    module.exit_json(**result)
+        result["summary"] = {"reason": "no requirements file found"}
+    finish(module, PHASE, changes, root, backup_root, result,
+           _rows(plan, written, len(set(plan.remove) & set(f["path"] for f in plan.files))), base,
+           diff=lambda: _requirements.redact_data(changes.diffs()))
 
 
 if __name__ == "__main__":

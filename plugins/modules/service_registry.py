@@ -357,19 +357,13 @@ errors:
 """
 
 import os
-import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _services
 from ansible_collections.sutazai.consolidation.plugins.module_utils._changes import ChangeSet
 from ansible_collections.sutazai.consolidation.plugins.module_utils._common import (
-    PHASE_ARGUMENT_SPEC,
-    apply_changes,
-    blocked,
-    check_root,
-    phase_paths,
-)
+    PHASE_ARGUMENT_SPEC, blocked, check_root, finish, phase_paths)
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import safe_join
 
@@ -522,20 +516,9 @@ def main():
         changes=changes.summary(),
     )
     n_moved = sum(1 for a in archived if a["removed"])
-    result["summary"] = {
-        "phase": PHASE,
-        "status": ("would change" if module.check_mode else "changed") if len(changes) else "unchanged",
-        "rows": _rows(plan, actual_before, "generated" if plan.actual_text is not None else actual_before,
-                      mesh_present, n_moved if p["archive_mesh"] else "- (archive_mesh off)"),
-    }
-    if module._diff and len(changes):
-        result["diff"] = changes.diffs()
-    try:
-        result["journal"] = apply_changes(module, PHASE, changes, root, backup_root)
-    except (OSError, ConsolidationError) as exc:
-        module.fail_json(msg="services phase failed while writing (journal kept for rollback): %s" % exc,
-                         exception=traceback.format_exc(), **base)
-    module.exit_json(**result)
+    finish(module, PHASE, changes, root, backup_root, result,
+           _rows(plan, actual_before, "generated" if plan.actual_text is not None else actual_before,
+                 mesh_present, n_moved if p["archive_mesh"] else "- (archive_mesh off)"), base)
 
 
 if __name__ == "__main__":

@@ -126,3 +126,16 @@ def test_text_or_none_for_diffs(tmp_path):
     assert text_or_none(str(good)) == "a\nb"
     assert text_or_none(str(bad)) == "<binary or undecodable content, 3 bytes>"
     assert text_or_none(str(tmp_path / "missing")) is None
+
+
+def test_is_linked_marks_files_reached_through_links(tmp_path):
+    from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import is_linked
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.env").write_text("A=1\n")
+    (tmp_path / "b").symlink_to("a")
+    (tmp_path / "y.env").symlink_to("a/x.env")
+    walk = walk_tree(str(tmp_path))
+    linked = dict((f.rel, is_linked(f, str(tmp_path))) for f in walk.files)
+    # b/ is the same folder as a/ and is walked once, under a/.
+    assert linked == {"a/x.env": False, "y.env": True}
