@@ -27,7 +27,8 @@ import json
 import os
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils import (
-    _demo_config, _demo_env, _demo_requirements, _demo_services)
+    _demo_base_agent, _demo_config, _demo_dockerfiles, _demo_env, _demo_requirements, _demo_scripts,
+    _demo_services, _demo_terms)
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import atomic_write
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import safe_join
 
@@ -306,9 +307,10 @@ def demo_files(scale=1):
     files["docker-compose.yml"] = _COMPOSE.encode("utf-8")
     links["docker-compose.override.yml"] = "docker-compose.yml"
     files[".env.example"] = _ENV_EXAMPLE.encode("utf-8")
-    # Files of the later phases, one generator per phase (env, services, config, requirements).
+    # Files of the later phases, one generator per phase, in the play's order.
     for add in (_demo_env.add_demo_files, _demo_services.add_demo_files, _demo_config.add_demo_files,
-                _demo_requirements.add_demo_files):
+                _demo_requirements.add_demo_files, _demo_dockerfiles.add_demo_files, _demo_scripts.add_demo_files,
+                _demo_terms.add_demo_files, _demo_base_agent.add_demo_files):
         add(files, links, scale)
     return files, links
 

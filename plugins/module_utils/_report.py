@@ -4,7 +4,13 @@
 """The run summary: a before/after table built from the ``summary`` each phase returns.
 
 A phase summary is ``{"phase": str, "status": "changed|unchanged|blocked|skipped",
-"reason": str (optional), "rows": [{"item": str, "before": int|str, "after": int|str}]}``.
+"reason": str (optional), "rows": [{"item": str, "before": int|str, "after": int|str}],
+"details": [section, ...] (optional)}``.
+
+A detail section is ``{"title": str, "columns": [str, ...], "rows": [[cell, ...], ...],
+"note": str (optional)}``: a table too long for the console (e.g. the scripts inventory).
+It goes to the Markdown and JSON reports only, never to the console table. Cells are
+str/int/float/None; like the rows, they never hold secret values.
 """
 
 from __future__ import annotations
@@ -57,8 +63,34 @@ def render_markdown(summaries, run_id, root, check_mode=False):
            "- mode: %s" % ("check (nothing written)" if check_mode else "real"), "",
            "| Phase | Status | Item | Before | After |", "|---|---|---|---:|---:|"]
     for r in table_rows(summaries):
-        out.append("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |")
+        out.append("| " + " | ".join(_md_cell(c) for c in r) + " |")
+    for s in summaries or []:
+        for section in s.get("details") or []:
+            out.extend(render_section(s.get("phase", "?"), section))
     return "\n".join(out) + "\n"
+
+
+def _md_cell(value):
+    return _cell(value).replace("|", "\\|").replace("\n", " ")
+
+
+def render_section(phase, section):
+    """Return one detail section (see module doc) as Markdown lines: a ``## phase: title``
+    heading, the optional note, then a table (or ``(none)`` when it has no rows)."""
+    columns = [str(c) for c in section.get("columns") or []]
+    out = ["", "## %s: %s" % (phase, section.get("title", "details")), ""]
+    if section.get("note"):
+        out.extend([str(section["note"]), ""])
+    rows = section.get("rows") or []
+    if not rows or not columns:
+        out.append("(none)")
+        return out
+    out.append("| " + " | ".join(_md_cell(c) for c in columns) + " |")
+    out.append("|" + "---|" * len(columns))
+    for r in rows:
+        cells = list(r) + [None] * (len(columns) - len(r))
+        out.append("| " + " | ".join(_md_cell(c) for c in cells[:len(columns)]) + " |")
+    return out
 
 
 def render_json(summaries, run_id, root, check_mode=False):

@@ -42,7 +42,7 @@ options:
         version specifier (checked with C(packaging) when it is importable) counts as missing.
     type: dict
     default: {yaml: PyYAML>=6.0, ruamel.yaml: ruamel.yaml>=0.18, libcst: libcst>=1.1, dotenv: python-dotenv>=1.0,
-      packaging: packaging>=26.3, redis: redis>=5.0, pg8000: pg8000>=1.30}
+      packaging: packaging>=26.3, redis: redis>=5.0, pg8000: pg8000>=1.30, dockerfile_parse: dockerfile-parse>=2.0}
 author:
   - SutazAI consolidation team (@sutazai)
 """
@@ -83,6 +83,7 @@ from ansible.module_utils.basic import AnsibleModule
 DEFAULT_MODULES = {
     "yaml": "PyYAML>=6.0", "ruamel.yaml": "ruamel.yaml>=0.18", "libcst": "libcst>=1.1", "dotenv": "python-dotenv>=1.0",
     "packaging": "packaging>=26.3", "redis": "redis>=5.0", "pg8000": "pg8000>=1.30",
+    "dockerfile_parse": "dockerfile-parse>=2.0",
 }
 
 

@@ -70,7 +70,8 @@ fi
 
 # 3. Engine.
 if ! docker info >/dev/null 2>&1; then
-  nohup dockerd >>/var/log/sutazai-dockerd.log 2>&1 &
+  # setsid: its own session, so it outlives the shell (or CI step) that started it.
+  setsid nohup dockerd >>/var/log/sutazai-dockerd.log 2>&1 </dev/null &
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break
     sleep 1

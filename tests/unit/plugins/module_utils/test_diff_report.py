@@ -53,3 +53,20 @@ def test_summary_table_and_reports():
     assert "bad file" in lines[4]
     assert json.loads(render_json(summaries, "r1", "/opt"))["phases"][0]["phase"] == "agents"
     assert "| agents | changed | Agent registry files (JSON) | 4 | 1 |" in render_markdown(summaries, "r1", "/opt")
+
+
+def test_detail_sections_go_to_markdown_and_json_not_console():
+    summaries = [{"phase": "scripts", "status": "unchanged", "rows": [{"item": "scripts", "before": 2, "after": 2}],
+                  "details": [{"title": "inventory", "columns": ["path", "purpose", "size"],
+                               "rows": [["scripts/a.sh", "Deploy | all\nservices", 120], ["scripts/b.py", None]],
+                               "note": "Two scripts."},
+                              {"title": "near duplicates", "columns": ["a", "b"], "rows": []}]}]
+    md = render_markdown(summaries, "r1", "/srv")
+    assert "## scripts: inventory" in md and "Two scripts." in md
+    assert "| path | purpose | size |" in md
+    # pipes are escaped, new lines folded, missing cells shown as "-"
+    assert "| scripts/a.sh | Deploy \\| all services | 120 |" in md
+    assert "| scripts/b.py | - | - |" in md
+    assert "## scripts: near duplicates\n\n(none)" in md
+    assert "inventory" not in "\n".join(render_table(summaries))
+    assert json.loads(render_json(summaries, "r1", "/srv"))["phases"][0]["details"][0]["rows"][0][2] == 120
