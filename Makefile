@@ -62,6 +62,7 @@ test: unit sanity lint molecule
 bench: collection
 	$(BIN)/python tests/bench/bench_agents.py
 	$(BIN)/python tests/bench/bench_phases.py
+	$(BIN)/python tests/bench/bench_code.py
 
 clean:
 	rm -rf $(BUILD) tests/output

@@ -37,19 +37,25 @@ def check_root(module, root):
         module.fail_json(msg="root %s is not a directory" % root)
 
 
-def blocked(module, phase, reason, errors, summary_rows=None, **extra):
+def blocked(module, phase, reason, errors, summary_rows=None, details=None, **extra):
     """End the module for a phase that cannot proceed safely; nothing has been written.
 
     With ``strict: false`` the result is ``changed=false``, ``blocked=true`` and a warning;
     with ``strict: true`` the module fails. ``errors`` is a list of error dicts (path, line,
-    column, kind, message) and never holds secret values.
+    column, kind, message; the location keys may be absent) and never holds secret values.
+    ``details`` (optional) are the summary's report sections (see ``_report``), so the run
+    report still says what the phase found.
     """
-    lines = ["%s: %s" % (":".join(str(e[k]) for k in ("path", "line", "column") if e.get(k) is not None),
-                         e["message"]) for e in errors]
+    lines = []
+    for e in errors:
+        where = ":".join(str(e[k]) for k in ("path", "line", "column") if e.get(k) is not None)
+        lines.append("%s: %s" % (where, e["message"]) if where else e["message"])
     msg = "%s phase changed nothing: %s" % (phase, reason)
     if lines:
         msg += " -- " + "; ".join(lines[:20]) + ("; ... (%d more)" % (len(lines) - 20) if len(lines) > 20 else "")
     summary = {"phase": phase, "status": "blocked", "reason": msg, "rows": summary_rows or []}
+    if details:
+        summary["details"] = details
     if module.params.get("strict"):
         module.fail_json(msg=msg, errors=errors, blocked=True, summary=summary, **extra)
     module.warn(msg)

@@ -210,6 +210,136 @@ class Splicer(object):
         self.edits.append((start, end, ""))
         return True
 
+    # -- additions for the dockerfiles phase (build entries); the methods above are unchanged --
+
+    def insert(self, index, new_text):
+        """Insert ``new_text`` at offset ``index`` of the original text (nothing replaced).
+        Plan at most one insertion per offset: two at the same offset apply in text order."""
+        self.edits.append((index, index, new_text))
+
+    def _line_end(self, index):
+        """Offset of the newline ending the line that holds ``index`` (``len(text)`` at EOF)."""
+        end = self.text.find("\n", index)
+        return len(self.text) if end < 0 else end
+
+    def item_end(self, key_node, value_node):
+        """Offset of the end of the last line (before its newline, after any trailing comment)
+        of the block mapping item ``key_node: value_node``; None when it cannot be told safely
+        (a block scalar ``|``/``>``, an alias inside a sequence)."""
+        if value_node.start_mark.index < key_node.start_mark.index:
+            # An alias (``key: *anchor``): the node lives at its anchor; the alias sits on the key line.
+            return self._line_end(key_node.end_mark.index)
+        if isinstance(value_node, ScalarNode) and value_node.start_mark.index == value_node.end_mark.index:
+            return self._line_end(key_node.end_mark.index)  # ``key:`` with no value
+        if isinstance(value_node, ScalarNode):
+            if getattr(value_node, "style", None) in ("|", ">"):
+                return None
+            return self._line_end(max(value_node.end_mark.index - 1, value_node.start_mark.index))
+        if getattr(value_node, "flow_style", False) or not value_node.value:
+            return self._line_end(max(value_node.end_mark.index - 1, value_node.start_mark.index))
+        if isinstance(value_node, MappingNode):
+            k, v = value_node.value[-1]
+            return self.item_end(k, v)
+        last = value_node.value[-1]
+        if last.start_mark.index < value_node.start_mark.index:
+            return None
+        if isinstance(last, ScalarNode):
+            if getattr(last, "style", None) in ("|", ">"):
+                return None
+            return self._line_end(max(last.end_mark.index - 1, last.start_mark.index))
+        if getattr(last, "flow_style", False) or not last.value:
+            return self._line_end(max(last.end_mark.index - 1, last.start_mark.index))
+        if isinstance(last, MappingNode):
+            k, v = last.value[-1]
+            return self.item_end(k, v)
+        return None
+
+    def mapping_insertion(self, node):
+        """Where new items of the block mapping ``node`` go: ``(offset, indent)``, the end of
+        its last item's last line and the keys' indentation (str of spaces); None for a
+        flow-style or empty mapping, a mapping not starting its own line, or when the end of
+        the last item cannot be told (see :meth:`item_end`)."""
+        if not isinstance(node, MappingNode) or getattr(node, "flow_style", False) or not node.value:
+            return None
+        first_key = node.value[0][0]
+        col = first_key.start_mark.column
+        if self.text[first_key.start_mark.index - col:first_key.start_mark.index].strip():
+            return None
+        k, v = node.value[-1]
+        end = self.item_end(k, v)
+        return None if end is None else (end, " " * col)
+
+    def sequence_insertion(self, node):
+        """Where new items of the block sequence ``node`` go: ``(offset, indent)`` (indent of
+        its ``-``); None for a flow-style or empty sequence or a last item that is not a plain
+        or quoted scalar written in place."""
+        if not isinstance(node, SequenceNode) or getattr(node, "flow_style", False) or not node.value:
+            return None
+        first = node.value[0]
+        start = self.text.rfind("\n", 0, first.start_mark.index) + 1
+        head = self.text[start:first.start_mark.index]
+        if head.strip() != "-":
+            return None
+        last = node.value[-1]
+        if last.start_mark.index < node.start_mark.index or not isinstance(last, ScalarNode) \
+                or getattr(last, "style", None) in ("|", ">"):
+            return None
+        end = self._line_end(max(last.end_mark.index - 1, last.start_mark.index))
+        return end, head[:len(head) - len(head.lstrip())]
+
+    def append_to_mapping(self, node, lines):
+        """Add ``lines`` (YAML text lines, indented relative to the mapping's keys) after the
+        last item of the block mapping ``node``; False (nothing planned) when
+        :meth:`mapping_insertion` gives None."""
+        where = self.mapping_insertion(node)
+        if where is None:
+            return False
+        self.insert(where[0], "".join("\n" + where[1] + line for line in lines))
+        return True
+
+    def append_to_sequence(self, node, lines):
+        """Add ``lines`` (each a ``- item`` text) after the last item of the block sequence
+        ``node``; False (nothing planned) when :meth:`sequence_insertion` gives None."""
+        where = self.sequence_insertion(node)
+        if where is None:
+            return False
+        self.insert(where[0], "".join("\n" + where[1] + line for line in lines))
+        return True
+
+    def scalar_to_block(self, key_node, value_node, lines, step=2):
+        """Replace the scalar ``value_node`` written on the same line as ``key_node:`` by a
+        block collection: ``lines`` (YAML text lines, relative indentation) are written below
+        the key, indented by the key's column + ``step``. A comment after the scalar stays at
+        the end of the last new line.
+
+        :returns: False (nothing planned) when the value is not a plain or quoted scalar on
+            the key's line (an alias, a block scalar, a value on the next line, flow context).
+        """
+        if not isinstance(value_node, ScalarNode) or value_node.start_mark.index < key_node.end_mark.index:
+            return False
+        if getattr(value_node, "style", None) in ("|", ">"):
+            return False
+        between = self.text[key_node.end_mark.index:value_node.start_mark.index]
+        if between.strip() != ":" or "\n" in between:
+            return False
+        line_start = self.text.rfind("\n", 0, key_node.start_mark.index) + 1
+        before_key = self.text[line_start:key_node.start_mark.index]
+        if before_key.strip() not in ("", "-"):
+            return False
+        indent = " " * (key_node.start_mark.column + step)
+        end = value_node.end_mark.index
+        rest_end = self._line_end(end)
+        rest = self.text[end:rest_end]
+        lines = list(lines)
+        if rest.strip().startswith("#"):
+            # The comment described the scalar: it stays on the first new line.
+            lines[0] = lines[0] + rest
+            end = rest_end
+        elif rest.strip():
+            return False
+        self.edits.append((key_node.end_mark.index, end, ":" + "".join("\n" + indent + line for line in lines)))
+        return True
+
     def __len__(self):
         return len(self.edits)
 

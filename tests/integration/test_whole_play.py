@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+"""The whole play, every phase in one run (no ``--tags``), on the demo platform and on a copy
+of the real corpus: ``--check --diff`` leaves the tree byte-identical and writes no backup or
+report; a real run changes it; a second run has ``changed=0``; ``rollback.yml`` restores it
+byte-identical (one journal holds every phase's changes). Phases must not undo each other's
+work: an idempotence failure here (and not in a phase's own test) means two phases disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from helpers import CORPUS, copy_corpus, run_playbook, snapshot, write_demo
+
+# The corpus needs the choices the README names for the real tree.
+CORPUS_ACTING = ("-e", "env_on_invalid=warn", "-e", "services_on_invalid=warn", "-e", "requirements_resolve=newest",
+                 "-e", "dockerfiles_on_invalid=warn")
+# The demo: go on with the base_agent copies (one defines a name the canonical lacks) and let
+# the terms phase replace two terms rather than only report them.
+DEMO_ACTING = ("-e", "base_agent_force=true", "-e", json.dumps({"terms_map": {"quantum": "theoretical", "magic": None}}))
+
+CODE_PHASES = ("dockerfiles", "scripts", "terms", "base_agent")
+
+
+def _phases(run):
+    summaries = run.task("Add the base_agent phase to the run summary")
+    assert summaries is not None, run.text()
+    return {s["phase"]: s for s in summaries["ansible_facts"]["sutazai_phase_summaries"]}
+
+
+def _check_real_idempotent_rollback(root, kw, acting):
+    original = snapshot(root)
+    check = run_playbook("consolidate.yml", root, *acting, check=True, diff=True, **kw)
+    assert check.rc == 0, check.text()
+    assert snapshot(root) == original
+    assert not os.path.exists(kw["backup_root"]) and not os.path.exists(kw["report_dir"])
+    planned = _phases(check)
+    assert all(p in planned for p in CODE_PHASES), sorted(planned)
+
+    real = run_playbook("consolidate.yml", root, *acting, **kw)
+    assert real.rc == 0, real.text()
+    assert real.changed >= 1
+    after_first = snapshot(root)
+    assert after_first != original
+
+    again = run_playbook("consolidate.yml", root, *acting, **kw)
+    assert again.rc == 0 and again.changed == 0, again.text()
+    assert snapshot(root) == after_first
+    assert all(s["status"] in ("unchanged", "blocked") for s in _phases(again).values()), _phases(again)
+
+    rb = run_playbook("rollback.yml", root, backup_root=kw["backup_root"])
+    assert rb.rc == 0, rb.text()
+    assert snapshot(root, skip=("backups", "reports")) == {
+        k: v for k, v in original.items() if not k.startswith(("backups", "reports"))}
+    return planned, _phases(real)
+
+
+@pytest.fixture
+def paths(tmp_path):
+    return str(tmp_path / "root"), dict(backup_root=str(tmp_path / "backups"), report_dir=str(tmp_path / "reports"))
+
+
+def test_whole_play_on_the_demo(paths):
+    root, kw = paths
+    write_demo(root)
+    planned, real = _check_real_idempotent_rollback(root, kw, DEMO_ACTING)
+    for phase in CODE_PHASES:
+        assert planned[phase]["status"] == "would change", planned[phase]
+        assert real[phase]["status"] == "changed", real[phase]
+
+
+@pytest.mark.skipif(not os.path.isdir(CORPUS), reason="shared corpus not present: %s" % CORPUS)
+def test_whole_play_on_the_corpus(paths):
+    root, kw = paths
+    copy_corpus(root)
+    planned, real = _check_real_idempotent_rollback(root, kw, CORPUS_ACTING)
+    # The corpus has no Dockerfile, no base_agent.py and no duplicate script; the terms only
+    # get reported; scripts writes the deployment script.
+    assert real["dockerfiles"]["status"] == "unchanged", real["dockerfiles"]
+    assert real["base_agent"]["status"] == "unchanged", real["base_agent"]
+    assert real["terms"]["status"] == "unchanged", real["terms"]
+    assert real["scripts"]["status"] == "changed", real["scripts"]
