@@ -49,14 +49,21 @@ class PlaybookRun(object):
         return self.stdout + self.stderr
 
 
+# setpriv arguments that drop root's capabilities to read and search any file, so that a
+# mode-000 file is really unreadable to the play (plain root reads everything).
+WITHOUT_DAC = ["setpriv", "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search"]
+
+
 def run_playbook(playbook, root, *extra, check=False, diff=False, tags=None, backup_root=None, report_dir=None,
-                 callback="ansible.posix.json"):
+                 callback="ansible.posix.json", without_dac=False):
     """Run ``playbooks/<playbook>`` against localhost on ``root``; return a :class:`PlaybookRun`.
 
     ``callback``: stdout callback; the default (json) fills ``PlaybookRun.tasks``; pass
-    ``"default"`` to get the text a user sees (``tasks`` is then empty)."""
-    cmd = [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local",
-           os.path.join("playbooks", playbook), "-e", "sutazai_root=%s" % root]
+    ``"default"`` to get the text a user sees (``tasks`` is then empty).
+    ``without_dac``: run as root without CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH (:data:`WITHOUT_DAC`)."""
+    cmd = list(WITHOUT_DAC) if without_dac else []
+    cmd += [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local",
+            os.path.join("playbooks", playbook), "-e", "sutazai_root=%s" % root]
     if backup_root:
         cmd += ["-e", "sutazai_backup_root=%s" % backup_root]
     if report_dir:

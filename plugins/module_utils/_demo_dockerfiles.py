@@ -35,7 +35,7 @@ RUN pip install --no-cache-dir fastapi==0.115.6 uvicorn==0.32.1
 COPY app.py .
 ENV AGENT_NAME={name} AGENT_PORT={port} PYTHONUNBUFFERED=1
 EXPOSE {port}
-HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request; urllib.request.urlopen('http://localhost:${{AGENT_PORT}}/health')" || exit 1
+HEALTHCHECK --interval=30s --timeout=5s CMD curl -fsS http://localhost:${{AGENT_PORT}}/health || exit 1
 CMD ["python", "app.py"]
 """
 

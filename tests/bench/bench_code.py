@@ -58,7 +58,7 @@ def handle_{ident}(payload):
 
 def count_files(root):
     """Number of regular files and symlinks under ``root`` (int)."""
-    return sum(len(files) for _, _, files in os.walk(root))
+    return sum(len(files) for dummy, dummy2, files in os.walk(root))
 
 
 def add_filler(root, total):
@@ -96,9 +96,9 @@ def main(argv=None):
         dock = gen_dockerfiles.generate(root, "v76")
         scr = gen_scripts.generate(root, "v76")
         added = add_filler(root, args.files)
-        dockerfiles = sum(1 for _, _, files in os.walk(root) for f in files
+        dockerfiles = sum(1 for dummy, dummy2, files in os.walk(root) for f in files
                           if f == "Dockerfile" or f.startswith("Dockerfile.") or f.endswith(".Dockerfile"))
-        scripts = sum(1 for _, _, files in os.walk(os.path.join(root, "scripts"))
+        scripts = sum(1 for dummy, dummy2, files in os.walk(os.path.join(root, "scripts"))
                       for f in files if f.endswith((".py", ".sh", ".bash")))
         print("Code and build phases, check mode, on a generated v76-size tree: %d files, %d Dockerfiles, "
               "%d scripts under scripts/ (%d filler files)" % (count_files(root), dockerfiles, scripts, added))

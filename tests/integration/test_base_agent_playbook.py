@@ -21,7 +21,7 @@ import sys
 import pytest
 
 import gen_base_agent
-from helpers import BIN, CORPUS, REPO, PlaybookRun, copy_corpus, run_playbook, snapshot, write_demo
+from helpers import CORPUS, copy_corpus, run_playbook, snapshot, write_demo
 
 TASK = "Keep one canonical base_agent.py"
 CANONICAL = "agents/core/base_agent.py"
@@ -289,17 +289,9 @@ def test_unparsable_importer_and_dotted_import_block_with_file_line_col(generate
 
 
 def _run_without_dac(root, backups, reports, *extra):
-    """consolidate.yml --tags base_agent as root without CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH, so
-    a mode-000 file is really unreadable (plain root reads everything)."""
-    cmd = ["setpriv", "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search",
-           os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", "playbooks/consolidate.yml",
-           "-e", "sutazai_root=%s" % root, "-e", "sutazai_backup_root=%s" % backups, "-e", "sutazai_report_dir=%s" % reports,
-           "--tags", "base_agent"] + list(extra)
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"),
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".build", "pytest"),
-               ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1",
-               PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
-    return PlaybookRun(subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False))
+    """consolidate.yml --tags base_agent as root without the capabilities to read any file."""
+    return run_playbook("consolidate.yml", root, *extra, tags="base_agent", backup_root=backups, report_dir=reports,
+                        without_dac=True)
 
 
 @pytest.mark.skipif(shutil.which("setpriv") is None or os.geteuid() != 0, reason="needs root and setpriv (util-linux)")

@@ -11,11 +11,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 
 import pytest
 
-from helpers import BIN, CORPUS, REPO, PlaybookRun, copy_corpus, run_playbook, snapshot, write_demo
+from helpers import CORPUS, copy_corpus, run_playbook, snapshot, write_demo
 
 TASK = "Remove unused shim modules"
 REMOVED = ["backend/core/config.py", "backend/core/legacy_config.py"]
@@ -158,17 +157,9 @@ def test_python_roots_and_text_references(demo):
 
 
 def _run_without_dac(root, backups, reports, *extra):
-    """consolidate.yml --tags config as root without CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH, so a
-    mode-000 file is really unreadable (plain root reads everything)."""
-    cmd = ["setpriv", "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search",
-           os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", "playbooks/consolidate.yml",
-           "-e", "sutazai_root=%s" % root, "-e", "sutazai_backup_root=%s" % backups, "-e", "sutazai_report_dir=%s" % reports,
-           "--tags", "config"] + list(extra)
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"),
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".build", "pytest"),
-               ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1",
-               PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
-    return PlaybookRun(subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False))
+    """consolidate.yml --tags config as root without the capabilities to read any file."""
+    return run_playbook("consolidate.yml", root, *extra, tags="config", backup_root=backups, report_dir=reports,
+                        without_dac=True)
 
 
 @pytest.mark.skipif(shutil.which("setpriv") is None or os.geteuid() != 0, reason="needs root and setpriv (util-linux)")

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import ast
 import itertools
+import json
 import os
 import random
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -431,13 +433,27 @@ def test_scripts_reached_through_a_symlinked_folder_keep_their_real_path(tmp_pat
     assert plan.edits["Makefile"] == b"x:\n\tscripts/utils/run.sh\n\tscripts/utils/other.sh\n"
 
 
+_UNREADABLE_PROBE = """
+import json, sys
+sys.path.insert(0, sys.argv[2])
+from ansible_collections.sutazai.consolidation.plugins.module_utils import _scripts as S
+plan = S.plan_scripts(sys.argv[1])
+print(json.dumps([[e["path"], e["kind"]] for e in plan.errors]))
+"""
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv (util-linux)")
 def test_unreadable_file_blocks(tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("root reads files without read permission")
     root = _tree(tmp_path, {"scripts/a.sh": "echo a\n", "docs/x.md": "scripts/a.sh\n"})
     os.chmod(os.path.join(root, "docs/x.md"), 0)
-    plan = S.plan_scripts(root)
-    assert [e["path"] for e in plan.errors] == ["docs/x.md"] and plan.errors[0]["kind"] == "unreadable"
+    # Root reads mode-000 files; drop the capabilities that allow it (as a normal user has none).
+    import conftest
+    cmd = ["setpriv", "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search",
+           sys.executable, "-c", _UNREADABLE_PROBE, root, conftest.LINK_BASE]
+    if os.geteuid() != 0:
+        cmd = cmd[cmd.index(sys.executable):]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [["docs/x.md", "unreadable"]]
 
 
 # -- deploy script -----------------------------------------------------------------------------
