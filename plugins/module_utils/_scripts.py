@@ -441,13 +441,9 @@ class _ShellLexer(object):
             self.stack.append(["dq"])
             self.i += 1
         elif c == "\\":
-            pair = text[self.i:self.i + 2]
-            self.emit(pair)
-            self.i += len(pair)
+            self.escaped()
         elif c == "`":
-            self.emit("`")
-            self.stack.append(["bq"])
-            self.i += 1
+            self.open_backquote()
         elif c == "$":
             self.expansion(ctx)
         elif c == "#":
@@ -501,15 +497,23 @@ class _ShellLexer(object):
             self.i += 1
             self.stack.pop()
         elif c == "\\":
-            pair = text[self.i:self.i + 2]
-            self.emit(pair)
-            self.i += len(pair)
+            self.escaped()
         elif c == "`":
-            self.emit("`")
-            self.stack.append(["bq"])
-            self.i += 1
+            self.open_backquote()
         else:
             self.expansion("dq")
+
+    def escaped(self):
+        """Emit a backslash and the character it escapes (one char at the end of the text)."""
+        pair = self.text[self.i:self.i + 2]
+        self.emit(pair)
+        self.i += len(pair)
+
+    def open_backquote(self):
+        """Emit a backquote that opens a command substitution and enter it."""
+        self.emit("`")
+        self.stack.append(["bq"])
+        self.i += 1
 
     def step_param(self):
         text = self.text
@@ -529,13 +533,9 @@ class _ShellLexer(object):
             self.stack.append(["dq"])
             self.i += 1
         elif c == "\\":
-            pair = text[self.i:self.i + 2]
-            self.emit(pair)
-            self.i += len(pair)
+            self.escaped()
         elif c == "`":
-            self.emit("`")
-            self.stack.append(["bq"])
-            self.i += 1
+            self.open_backquote()
         else:
             self.expansion("param")
 
@@ -550,9 +550,7 @@ class _ShellLexer(object):
             self.i += 1
             self.stack.pop()
         elif c == "\\":
-            pair = text[self.i:self.i + 2]
-            self.emit(pair)
-            self.i += len(pair)
+            self.escaped()
         else:
             self.emit(c)
             self.i += 1

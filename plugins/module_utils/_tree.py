@@ -53,7 +53,8 @@ class TreeWalk(object):
         self.skipped = []
 
 
-def _inside(real, root_real):
+def is_inside(real, root_real):
+    """True when the resolved path ``real`` is ``root_real`` or below it (both already resolved)."""
     return real == root_real or real.startswith(root_real.rstrip(os.sep) + os.sep)
 
 
@@ -79,7 +80,7 @@ def walk_tree(root, subdir="", excludes=DEFAULT_EXCLUDES, exclude_paths=(), matc
     if not stat.S_ISDIR(st.st_mode):
         return result
     start_real = os.path.realpath(start)
-    if not _inside(start_real, root_real):
+    if not is_inside(start_real, root_real):
         result.skipped.append({"path": start_rel, "reason": "symlink points outside the root"})
         return result
     seen_dirs = set([(st.st_dev, st.st_ino)])
@@ -113,7 +114,7 @@ def walk_tree(root, subdir="", excludes=DEFAULT_EXCLUDES, exclude_paths=(), matc
                     result.skipped.append({"path": rel, "reason": reason})
                     continue
                 real = os.path.realpath(path)
-                if not _inside(real, root_real):
+                if not is_inside(real, root_real):
                     result.skipped.append({"path": rel, "reason": "symlink points outside the root"})
                     continue
             else:
@@ -158,6 +159,6 @@ def safe_join(root, rel):
     if os.path.isabs(rel):
         raise ValueError("path must be relative to the root: %s" % rel)
     joined = os.path.normpath(os.path.join(root, rel))
-    if not _inside(joined, os.path.normpath(root)):
+    if not is_inside(joined, os.path.normpath(root)):
         raise ValueError("path leaves the root: %s" % rel)
     return joined

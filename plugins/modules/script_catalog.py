@@ -294,8 +294,8 @@ from ansible_collections.sutazai.consolidation.plugins.module_utils._common impo
     PHASE_ARGUMENT_SPEC, blocked, check_root, finish, phase_paths)
 from ansible_collections.sutazai.consolidation.plugins.module_utils._diff import diff_payload
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
-from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import text_or_none
-from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import safe_join
+from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import read_bytes, text_or_none
+from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import is_inside, safe_join
 
 PHASE = "scripts"
 
@@ -309,14 +309,15 @@ def _deploy_master(module, root, rel, changes):
     parent = os.path.dirname(path)
     while not os.path.lexists(parent) and parent != root:
         parent = os.path.dirname(parent)
-    real_root = os.path.realpath(root)
-    if not (os.path.realpath(parent) + os.sep).startswith(real_root + os.sep) and os.path.realpath(parent) != real_root:
+    if not is_inside(os.path.realpath(parent), os.path.realpath(root)):
         return {"path": rel, "status": "left alone", "reason": "its folder leads out of the root"}
     if os.path.islink(path) or os.path.isdir(path):
         return {"path": rel, "status": "left alone", "reason": "a symlink or folder is there"}
     if os.path.exists(path):
-        with open(path, "rb") as f:
-            existing = f.read()
+        try:
+            existing = read_bytes(path, rel)
+        except ConsolidationError as exc:
+            return {"path": rel, "status": "left alone", "reason": exc.message}
         mode = os.stat(path).st_mode & 0o7777
         if existing == data and mode == 0o755:
             return {"path": rel, "status": "unchanged", "reason": None}
