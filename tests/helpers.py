@@ -54,13 +54,10 @@ class PlaybookRun(object):
 WITHOUT_DAC = ["setpriv", "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search"]
 
 
-def run_playbook(playbook, root, *extra, check=False, diff=False, tags=None, backup_root=None, report_dir=None,
-                 callback="ansible.posix.json", without_dac=False):
-    """Run ``playbooks/<playbook>`` against localhost on ``root``; return a :class:`PlaybookRun`.
-
-    ``callback``: stdout callback; the default (json) fills ``PlaybookRun.tasks``; pass
-    ``"default"`` to get the text a user sees (``tasks`` is then empty).
-    ``without_dac``: run as root without CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH (:data:`WITHOUT_DAC`)."""
+def playbook_command(playbook, root, *extra, check=False, diff=False, tags=None, backup_root=None, report_dir=None,
+                     callback="ansible.posix.json", without_dac=False, env=None):
+    """Return ``(argv, environ)`` running ``playbooks/<playbook>`` against localhost on ``root``
+    (see :func:`run_playbook` for the options; ``env``: extra environment variables)."""
     cmd = list(WITHOUT_DAC) if without_dac else []
     cmd += [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local",
             os.path.join("playbooks", playbook), "-e", "sutazai_root=%s" % root]
@@ -77,11 +74,26 @@ def run_playbook(playbook, root, *extra, check=False, diff=False, tags=None, bac
     cmd += list(extra)
     # The checkout itself is the collection (tests/conftest.py links it under .build/pytest), so
     # tests see the working tree without `make collection`; Molecule tests the built artifact.
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"),
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".build", "pytest"),
-               ANSIBLE_STDOUT_CALLBACK=callback, ANSIBLE_NOCOLOR="1",
-               PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    environ = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"),
+                   ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".build", "pytest"),
+                   ANSIBLE_STDOUT_CALLBACK=callback, ANSIBLE_NOCOLOR="1",
+                   PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
+    environ.update(env or {})
+    return cmd, environ
+
+
+def run_playbook(playbook, root, *extra, check=False, diff=False, tags=None, backup_root=None, report_dir=None,
+                 callback="ansible.posix.json", without_dac=False, env=None):
+    """Run ``playbooks/<playbook>`` against localhost on ``root``; return a :class:`PlaybookRun`.
+
+    ``callback``: stdout callback; the default (json) fills ``PlaybookRun.tasks``; pass
+    ``"default"`` to get the text a user sees (``tasks`` is then empty).
+    ``without_dac``: run as root without CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH (:data:`WITHOUT_DAC`).
+    ``env``: extra environment variables."""
+    cmd, environ = playbook_command(playbook, root, *extra, check=check, diff=diff, tags=tags,
+                                    backup_root=backup_root, report_dir=report_dir, callback=callback,
+                                    without_dac=without_dac, env=env)
+    proc = subprocess.run(cmd, cwd=REPO, env=environ, capture_output=True, text=True, check=False)
     return PlaybookRun(proc)
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import traceback
 
+from ansible_collections.sutazai.consolidation.plugins.module_utils import _redact
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._journal import Journal
+from ansible_collections.sutazai.consolidation.plugins.module_utils._lock import verify as verify_lock
 
 PHASE_ARGUMENT_SPEC = dict(
     root=dict(type="path", required=True),
@@ -32,9 +34,60 @@ def phase_paths(params):
 
 
 def check_root(module, root):
-    """Fail the module when ``root`` is not a directory."""
+    """Fail the module when ``root`` is not a directory; then redact every output of the
+    module with the tree's secrets (:func:`redact_output`)."""
     if not os.path.isdir(root):
         module.fail_json(msg="root %s is not a directory" % root)
+    redact_output(module, root)
+
+
+def redact_output(module, root, secrets=()):
+    """Route every result, failure and warning of ``module`` through ``_redact``: each string
+    of ``exit_json``/``fail_json`` (message, errors, summary, diff, traceback ...) and each
+    ``warn`` message is redacted with the secrets of the tree under ``root`` (computed once,
+    when the first output is made), ``secrets`` and the rules of ``_redact``. Called by
+    :func:`check_root`, so no phase module can forget it; a second call adds ``secrets``.
+    """
+    state = getattr(module, "_sutazai_redaction", None)
+    if state is not None:
+        state["extra"].update(secrets)
+        state["redactor"] = None
+        return
+    params = getattr(module, "params", None) or {}
+    excludes = ()
+    if params.get("root"):
+        excludes = phase_paths(params)[1:]
+    _redact.use_tree(root, excludes)
+    state = {"extra": set(secrets), "redactor": None}
+    module._sutazai_redaction = state
+    exit_json, fail_json, warn = module.exit_json, module.fail_json, module.warn
+
+    def redactor():
+        if state["redactor"] is None:
+            state["redactor"] = _redact.Redactor(set(_redact.tree_secrets(root)) | state["extra"])
+        return state["redactor"]
+
+    def redact(kwargs):
+        # Diffs are redacted when built (with each file's name); here only the known secrets.
+        diff = kwargs.pop("diff", None)
+        kwargs = redactor().data(kwargs)
+        if diff is not None:
+            kwargs["diff"] = redactor().known(diff)
+        return kwargs
+
+    def redacted_exit(**kwargs):
+        exit_json(**redact(kwargs))
+
+    def redacted_fail(msg=None, **kwargs):
+        kwargs = redact(kwargs)
+        fail_json(msg=redactor().text(msg if msg is not None else "failed"), **kwargs)
+
+    def redacted_warn(warning):
+        warn(redactor().text(warning) if isinstance(warning, str) else warning)
+
+    module.exit_json = redacted_exit
+    module.fail_json = redacted_fail
+    module.warn = redacted_warn
 
 
 def blocked(module, phase, reason, errors, summary_rows=None, details=None, **extra):
@@ -65,15 +118,24 @@ def blocked(module, phase, reason, errors, summary_rows=None, details=None, **ex
 def apply_changes(module, phase, changes, root, backup_root):
     """Make ``changes`` (a ``ChangeSet``) through the run's journal unless in check mode.
 
+    Before the first change the run lock of ``root`` must be held by this run's id (see
+    ``_lock``); the module process is registered in the run folder while it changes the tree.
+
     :returns: the journal's manifest path, or None when nothing was written.
+    :raises ConsolidationError: when the lock is not held by this run (nothing written).
     """
     if module.check_mode or not len(changes):
         return None
     run_id = module.params.get("run_id")
     if not run_id:
         module.fail_json(msg="run_id is required to make changes (it names the journal folder)")
+    verify_lock(root, run_id)
     journal = Journal(root, backup_root, run_id, phase)
-    changes.apply(journal)
+    journal.begin()
+    try:
+        changes.apply(journal)
+    finally:
+        journal.end()
     return journal.manifest_path
 
 
@@ -89,6 +151,12 @@ def finish(module, phase, changes, root, backup_root, result, rows, base, diff=N
     :param base: the keys the result carries when writing fails.
     :param what: what the phase was doing, for the failure message.
     """
+    if changes.refused:
+        errors = [{"path": r["path"], "kind": "outside_root", "message": r["message"]} for r in changes.refused]
+        extra = dict((k, v) for k, v in result.items() if k not in ("msg", "errors", "blocked", "summary", "changed",
+                                                                     "diff", "journal"))
+        blocked(module, phase, "%d change(s) would act outside the root through a symlink" % len(errors),
+                errors, summary_rows=rows, details=(result.get("summary") or {}).get("details"), **extra)
     result["changed"] = bool(len(changes))
     summary = dict(result.get("summary") or {})
     summary.update(phase=phase, rows=rows,

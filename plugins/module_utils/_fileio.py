@@ -102,6 +102,65 @@ def text_or_none(path):
         return "<binary or undecodable content, %d bytes>" % len(data)
 
 
+# Every temporary file this collection creates carries this mark in its name:
+# ``.<name>.sutazai-tmp.<random>``. A run killed between creating one and renaming it leaves it
+# behind; rollback and the next run find and remove it (:func:`stray_temp_files`).
+TEMP_MARK = ".sutazai-tmp."
+
+
+def temp_prefix(path):
+    """Return the prefix of temporary files made for ``path`` (``.<basename>.sutazai-tmp.``)."""
+    return ".%s%s" % (os.path.basename(path), TEMP_MARK)
+
+
+def stray_temp_files(path):
+    """Return the absolute paths of leftover temporary files made for ``path`` (same folder,
+    name starting with :func:`temp_prefix`), sorted; an unreadable or missing folder gives []."""
+    directory = os.path.dirname(os.path.abspath(path))
+    prefix = temp_prefix(path)
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    return sorted(os.path.join(directory, n) for n in names if n.startswith(prefix))
+
+
+def fault_point(step):
+    """Fault-injection point for the kill tests; does nothing unless the environment sets
+    ``SUTAZAI_FAULT_COUNTER`` (a file path).
+
+    Each call adds one to the counter kept in that file; the call whose number equals
+    ``SUTAZAI_FAULT_AT`` writes ``<counter>.paused`` (JSON: pid, step, number) and waits (at most
+    ``SUTAZAI_FAULT_WAIT`` seconds, default 600) for the test to kill the process tree.
+
+    :param step: name of the step just completed (``entry``, ``change``, ``temp``).
+    """
+    counter = os.environ.get("SUTAZAI_FAULT_COUNTER")
+    if not counter:
+        return
+    import fcntl
+    import json
+    import time
+
+    fd = os.open(counter, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        raw = os.read(fd, 64).strip()
+        number = int(raw or b"0") + 1
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.ftruncate(fd, 0)
+        os.write(fd, str(number).encode("ascii"))
+    finally:
+        os.close(fd)
+    if str(number) != os.environ.get("SUTAZAI_FAULT_AT"):
+        return
+    with open(counter + ".paused", "w") as f:
+        json.dump({"pid": os.getpid(), "step": step, "number": number}, f)
+    deadline = time.time() + float(os.environ.get("SUTAZAI_FAULT_WAIT", "600"))
+    while time.time() < deadline:
+        time.sleep(0.05)
+
+
 def fsync_dir(path):
     """fsync the directory ``path`` so that a rename or unlink in it is durable."""
     fd = os.open(path, os.O_RDONLY)
@@ -119,6 +178,7 @@ def atomic_write(path, data, mode=None):
     kept; otherwise ``mode`` (int, default 0o644) is used. ``path`` itself must not be a
     symlink (a symlink would be replaced by a regular file): callers resolve it first.
     A ``mode`` given explicitly is applied to an existing file too (e.g. 0o600 for env files).
+    The temporary file is named ``.<name>.sutazai-tmp.<random>`` (see :data:`TEMP_MARK`).
 
     :raises OSError: when the directory is not writable; the target is then untouched and
         the temporary file removed.
@@ -128,7 +188,7 @@ def atomic_write(path, data, mode=None):
         st = os.lstat(path)
     except FileNotFoundError:
         st = None
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -140,6 +200,7 @@ def atomic_write(path, data, mode=None):
                 os.chown(tmp, st.st_uid, st.st_gid)
         else:
             os.chmod(tmp, 0o644 if mode is None else mode)
+        fault_point("temp")
         os.rename(tmp, path)
     except BaseException:
         try:

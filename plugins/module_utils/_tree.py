@@ -11,6 +11,10 @@ Rules (issue 2, module_utils core):
 * a symlink is followed only when its target resolves inside the root; one pointing out of
   the root, a dangling one and a loop are skipped and listed with the reason;
 * a directory reached twice (two links to one folder) is walked once;
+* a file or folder whose name is not valid UTF-8 (``bad\\xff.md``, a folder ``x\\xfe/``) is
+  skipped and listed under its escaped name (:func:`display_path`): such names cannot be
+  reported or written back as text; a folder is not entered. So is a symlink whose target's
+  resolved path is not valid UTF-8;
 * entries are visited in sorted order, so results are byte-stable.
 """
 
@@ -19,6 +23,9 @@ from __future__ import annotations
 import errno
 import os
 import stat
+
+# The run lock at the top of the root (see ``_lock``): never an input of any phase.
+LOCK_NAME = ".sutazai-consolidation.lock"
 
 DEFAULT_EXCLUDES = (".git", "node_modules", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache")
 
@@ -51,6 +58,42 @@ class TreeWalk(object):
     def __init__(self):
         self.files = []
         self.skipped = []
+
+
+# Reason of a skipped entry whose name is not valid UTF-8 (see :func:`undecodable_names`).
+NOT_UTF8_NAME = "name is not valid UTF-8 (shown escaped; rename it to have it read)"
+
+
+def is_decodable(name):
+    """True when ``name`` (str from the file system, undecodable bytes held as surrogates) is
+    valid UTF-8, i.e. can be reported and encoded again."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def display_path(name):
+    """``name`` with every byte that is not valid UTF-8 shown as ``\\xNN`` (str, always
+    encodable): ``b"bad\\xff.md"`` read by :func:`os.listdir` gives ``"bad\\\\xff.md"``."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def undecodable_names(skipped):
+    """The escaped paths of the entries of a walk's ``skipped`` list whose name is not valid
+    UTF-8 (sorted)."""
+    return sorted(s["path"] for s in skipped if NOT_UTF8_NAME in s.get("reason", ""))
+
+
+def undecodable_warning(skipped, phase):
+    """A warning naming the skipped entries whose name is not valid UTF-8, or None."""
+    names = undecodable_names(skipped)
+    if not names:
+        return None
+    shown = ", ".join(names[:10]) + (", ... (%d more)" % (len(names) - 10) if len(names) > 10 else "")
+    return ("%s phase skipped %d file(s) or folder(s) whose name is not valid UTF-8 (not read, not changed): %s"
+            % (phase, len(names), shown))
 
 
 def is_inside(real, root_real):
@@ -98,12 +141,19 @@ def walk_tree(root, subdir="", excludes=DEFAULT_EXCLUDES, exclude_paths=(), matc
             continue
         subdirs = []
         for name in names:
+            if not rel_dir and name == LOCK_NAME:
+                continue
             rel = "%s/%s" % (rel_dir, name) if rel_dir else name
             path = os.path.join(path_dir, name)
             try:
                 lst = os.lstat(path)
             except OSError as exc:
-                result.skipped.append({"path": rel, "reason": "cannot stat: %s" % exc.strerror})
+                result.skipped.append({"path": display_path(rel), "reason": "cannot stat: %s" % exc.strerror})
+                continue
+            if not is_decodable(name):
+                # Listed when it could matter: every folder, a file only when it matches.
+                if stat.S_ISDIR(lst.st_mode) or stat.S_ISLNK(lst.st_mode) or match is None or _matches(match, rel):
+                    result.skipped.append({"path": display_path(rel), "reason": NOT_UTF8_NAME})
                 continue
             is_link = stat.S_ISLNK(lst.st_mode)
             if is_link:
@@ -116,6 +166,9 @@ def walk_tree(root, subdir="", excludes=DEFAULT_EXCLUDES, exclude_paths=(), matc
                 real = os.path.realpath(path)
                 if not is_inside(real, root_real):
                     result.skipped.append({"path": rel, "reason": "symlink points outside the root"})
+                    continue
+                if not is_decodable(real):
+                    result.skipped.append({"path": rel, "reason": "symlink target %s" % NOT_UTF8_NAME})
                     continue
             else:
                 tst = lst
@@ -145,10 +198,54 @@ def walk_tree(root, subdir="", excludes=DEFAULT_EXCLUDES, exclude_paths=(), matc
     return result
 
 
+def _matches(match, rel):
+    try:
+        return bool(match(rel))
+    except (UnicodeError, ValueError):
+        return True
+
+
 def is_linked(tree_file, root):
     """True when the :class:`TreeFile` was reached through a symlink: the file itself or a
     folder on its path (its bytes are then read where the link points, if at all)."""
     return tree_file.is_symlink or tree_file.real != os.path.join(os.path.realpath(root), *tree_file.rel.split("/"))
+
+
+def link_leading_out(root, rel):
+    """Return why a change of ``rel`` would act outside ``root``, or None when it stays inside.
+
+    Every parent folder of ``rel`` that exists is resolved at the moment of the call; the
+    first one whose resolved path leaves the (resolved) root is named with its link target:
+    ``"config/services is a symlink to /etc/x, outside the root"``. The final component is
+    not followed (callers never write through it: a symlink there is replaced or refused).
+
+    :param root: the platform root (str).
+    :param rel: path relative to the root, ``/`` separated (str).
+    :returns: str or None.
+    :raises ValueError: when ``rel`` is absolute or climbs out lexically (see :func:`safe_join`).
+    """
+    safe_join(root, rel)
+    root_real = os.path.realpath(root)
+    parts = [p for p in rel.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        return "%s holds a '..' component" % rel
+    parts = parts[:-1]
+    cur = root
+    for i, part in enumerate(parts):
+        cur = os.path.join(cur, part)
+        try:
+            st = os.lstat(cur)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            return "%s cannot be examined: %s" % ("/".join(parts[:i + 1]), exc.strerror)
+        if stat.S_ISLNK(st.st_mode):
+            real = os.path.realpath(cur)
+            if not is_inside(real, root_real):
+                return "%s is a symlink to %s, outside the root" % ("/".join(parts[:i + 1]), os.readlink(cur))
+        elif not stat.S_ISDIR(st.st_mode):
+            return None
+    return None
 
 
 def safe_join(root, rel):

@@ -18,6 +18,24 @@ description:
     since) is a conflict: the module then changes nothing and fails, unless O(force=true).
   - Paths already in their original state are left alone, so a second rollback changes nothing.
   - A run recorded for another root is refused unless O(force=true).
+  - >-
+    Interrupted runs (killed, even between a change and its journal record) are restored
+    without force: each entry records the state its change was about to leave, so a path in
+    that state counts as changed by the run. Temporary files the run left next to its paths
+    (C(.<name>.sutazai-tmp.<random>)) are removed (action C(remove_temp)).
+  - >-
+    One run at a time: rollback takes the run lock of O(root) (see M(sutazai.consolidation.run_lock))
+    and refuses while another run holds it or while a module process of the run it would undo
+    still runs. The stale lock of the run it undoes (its process is gone) is taken over and
+    removed at the end.
+  - >-
+    The manifest is validated before anything is planned: backup copies only under the run's
+    C(files/), paths relative and inside the root, no entry under a path that the run restores as
+    a symlink, permission bits only, owners as recorded before the run. A tampered or corrupt
+    manifest is refused naming the file and the entry; it blocks only its own run (without
+    O(run_id) the latest valid run is chosen and the corrupt ones are named in a warning).
+  - Every restore checks, immediately before it acts, that no parent folder of the path leads out
+    of the root through a symlink; such a path is a conflict that O(force) does not override.
 attributes:
   check_mode:
     description: Lists what would be restored and the conflicts; writes nothing.
@@ -74,18 +92,20 @@ run_id:
   returned: always
   type: str
 actions:
-  description: One item per path restored (path and action restore, remove, rmdir, relink or mkdir).
+  description: One item per path restored (path and action restore, remove, rmdir, relink, mkdir or remove_temp).
   returned: always
   type: list
   elements: dict
   sample: [{path: config/agents/master_registry.json, action: remove}]
 conflicts:
-  description: Paths changed since the run (path, expected and found type/sha256); empty when forced.
+  description: Paths changed since the run or leading out of the root (path, reason, expected and found type/sha256).
   returned: always
   type: list
   elements: dict
 runs:
-  description: Every run found under O(backup_root) (run_id, created, rolled_back, entries), oldest first.
+  description: >-
+    Every run found under O(backup_root) (run_id, created, rolled_back, complete, entries, error), oldest
+    first; C(error) names what is wrong with a corrupt or tampered manifest.
   returned: always
   type: list
   elements: dict
@@ -96,13 +116,17 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.sutazai.consolidation.plugins.module_utils import _lock
 from ansible_collections.sutazai.consolidation.plugins.module_utils._diff import diff_payload
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import text_or_none
+from ansible_collections.sutazai.consolidation.plugins.module_utils._redact import collect_tree_secrets, secrets_in_files
 from ansible_collections.sutazai.consolidation.plugins.module_utils._journal import (
     apply_rollback,
     list_runs,
     plan_rollback,
+    running_processes,
+    utc_now,
 )
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import safe_join
 
@@ -112,6 +136,42 @@ def _short(state):
         return None
     return {"type": state.get("type"), "sha256": (state.get("sha256") or "")[:16] or None,
             "link_target": state.get("link_target")}
+
+
+def _diffs(root, backup_root, run_id, actions):
+    # The secrets of the backup copies restored, of the files replaced and of the tree are
+    # redacted in every diff (a value one file holds as a secret is hidden in all of them).
+    secrets = secrets_in_files([(os.path.join(backup_root, run_id, a["entry"]["backup"]), a["path"])
+                                for a in actions if a["action"] == "restore"]
+                               + [(safe_join(root, a["path"]), a["path"]) for a in actions])
+    secrets |= collect_tree_secrets(root, exclude_paths=(backup_root,))
+    diffs = []
+    for a in actions:
+        path = safe_join(root, a["path"])
+        before = text_or_none(path) if os.path.isfile(path) and not os.path.islink(path) else None
+        after = None
+        if a["action"] == "restore":
+            after = text_or_none(os.path.join(backup_root, run_id, a["entry"]["backup"]))
+        elif a["action"] == "relink":
+            after = "symlink -> %s\n" % a["entry"]["before"]["link_target"]
+        diffs.append(diff_payload(a["path"], before, after, secrets=secrets))
+    return diffs
+
+
+def _check_lock(module, root, run_id, runs):
+    """Return the lock to take over (stale lock of ``run_id``) or None; fail when another run
+    holds the lock or a process of ``run_id`` still runs."""
+    current = _lock.read_lock(root)
+    if current is None:
+        return None
+    if not _lock.is_stale(current):
+        module.fail_json(msg="refusing to roll back while %s holds the run lock of %s; nothing was restored"
+                             % (_lock.describe(current), root), run_id=run_id, runs=runs, lock=current)
+    if current.get("run_id") not in (run_id, "rollback-%s" % run_id):
+        module.fail_json(msg="refusing to roll back run %s: the tree is locked by %s, whose process is gone; roll "
+                             "that run back first, or break its lock with -e sutazai_break_lock=true"
+                             % (run_id, _lock.describe(current)), run_id=run_id, runs=runs, lock=current)
+    return current
 
 
 def main():
@@ -129,43 +189,65 @@ def main():
     runs = list_runs(backup_root)
     run_id = module.params["run_id"]
     if not run_id:
+        pending_ids = set(r["run_id"] for r in runs if not r["rolled_back"])
+        current = _lock.read_lock(root)
+        if current is not None and _lock.is_stale(current) and not current.get("corrupt") \
+                and current.get("run_id") not in pending_ids:
+            # An interrupted run that changed nothing (no journal) or is rolled back already.
+            module.warn("removing the stale run lock of %s: that run left nothing to roll back"
+                        % _lock.describe(current))
+            if not module.check_mode:
+                _lock.break_lock(root)
         if not runs:
             module.exit_json(changed=False, run_id=None, actions=[], conflicts=[], runs=runs,
-                             msg="no run journal under %s: nothing to roll back" % backup_root)
-        pending = [r for r in runs if not r["rolled_back"]]
+                             msg="nothing to roll back under %s: no run journal there" % backup_root)
+        for r in runs:
+            if r["error"] and not r["rolled_back"]:
+                module.warn("run %s cannot be rolled back: %s" % (r["run_id"], r["error"]))
+        pending = [r for r in runs if not r["rolled_back"] and not r["error"]]
         if not pending:
             module.exit_json(changed=False, run_id=None, actions=[], conflicts=[], runs=runs,
-                             msg="every run under %s has been rolled back: nothing to do" % backup_root)
+                             msg="nothing to roll back under %s: every run is rolled back" % backup_root)
         run_id = pending[-1]["run_id"]
     try:
+        stale = _check_lock(module, root, run_id, runs)
+        alive = running_processes(backup_root, run_id)
+        if alive:
+            module.fail_json(msg="refusing to roll back run %s: its module process(es) %s still run; wait for "
+                                 "them to end (or stop them) and roll back again; nothing was restored"
+                                 % (run_id, ", ".join("%d (%s)" % (a["pid"], a["phase"]) for a in alive)),
+                             run_id=run_id, runs=runs)
         actions, conflicts = plan_rollback(root, backup_root, run_id, force=module.params["force"])
     except ConsolidationError as exc:
         module.fail_json(msg=str(exc), run_id=run_id, runs=runs)
-    short_conflicts = [{"path": c["path"], "expected": _short(c["expected"]), "found": _short(c["found"])}
-                       for c in conflicts]
+    short_conflicts = [{"path": c["path"], "reason": c.get("reason"), "expected": _short(c["expected"]),
+                        "found": _short(c["found"])} for c in conflicts]
     listing = [{"path": a["path"], "action": a["action"]} for a in actions]
     if conflicts:
+        changed = [c["path"] for c in conflicts if c.get("reason") == "changed since the run"]
+        outside = ["%s (%s)" % (c["path"], c["reason"]) for c in conflicts if c.get("reason") != "changed since the run"]
+        parts = []
+        if changed:
+            parts.append("%d path(s) changed since the run (%s); use force=true to overwrite them"
+                         % (len(changed), ", ".join(changed[:10])))
+        if outside:
+            parts.append("%d path(s) lead out of the root: %s" % (len(outside), "; ".join(outside[:10])))
         module.fail_json(
-            msg="refusing to roll back run %s: %d path(s) changed since the run (%s); nothing was "
-                "restored; use force=true to overwrite them"
-                % (run_id, len(conflicts), ", ".join(c["path"] for c in conflicts[:10])),
+            msg="refusing to roll back run %s: %s; nothing was restored" % (run_id, "; ".join(parts)),
             run_id=run_id, actions=listing, conflicts=short_conflicts, runs=runs)
     result = dict(changed=bool(actions), run_id=run_id, actions=listing, conflicts=short_conflicts, runs=runs)
     if module._diff and actions:
-        diffs = []
-        for a in actions:
-            path = safe_join(root, a["path"])
-            before = text_or_none(path) if os.path.isfile(path) and not os.path.islink(path) else None
-            after = None
-            if a["action"] == "restore":
-                after = text_or_none(os.path.join(backup_root, run_id, a["entry"]["backup"]))
-            elif a["action"] == "relink":
-                after = "symlink -> %s\n" % a["entry"]["before"]["link_target"]
-            diffs.append(diff_payload(a["path"], before, after))
-        result["diff"] = diffs
-    if not module.check_mode and actions:
+        result["diff"] = _diffs(root, backup_root, run_id, actions)
+    if not module.check_mode and (actions or stale):
+        holder = "rollback-%s" % run_id
         try:
-            apply_rollback(root, backup_root, run_id, actions)
+            if stale is not None:
+                _lock.break_lock(root)
+            _lock.acquire(root, backup_root, holder, utc_now(), kind="rollback")
+            try:
+                apply_rollback(root, backup_root, run_id, actions)
+            finally:
+                _lock.release(root, holder)
         except (OSError, ConsolidationError) as exc:
             module.fail_json(msg="rollback of run %s stopped: %s" % (run_id, exc),
                              exception=traceback.format_exc(), **result)
