@@ -19,7 +19,8 @@ options:
   backup_root:
     description:
       - Folder holding one journal folder per run (C(<backup_root>/<run_id>/manifest.json) and
-        C(files/)); created with mode 0700 on the first change.
+        C(files/), mode 0700, backup copies 0600); created with mode 0700 on the first change when
+        absent (an existing folder keeps its mode).
       - Never read as input. Default is C(<root>/backups).
     type: path
   report_dir:
@@ -30,6 +31,12 @@ options:
     description:
       - Identifier of the run; names the journal folder. Required when a change is made
         (not in check mode). The playbooks set it once per play.
+      - Before its first change the module checks that this run holds the run lock of O(root)
+        (taken by the preflight role, see M(sutazai.consolidation.run_lock)); otherwise it fails
+        and changes nothing.
+      - A change whose path leads out of O(root) (a parent folder is a symlink to a folder
+        outside it, or the file to write is itself a symlink) is refused, in check mode as in a
+        real run; the phase is then blocked (see O(strict)) and changes nothing.
     type: str
   strict:
     description:

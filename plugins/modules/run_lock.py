@@ -10,19 +10,23 @@ module: run_lock
 short_description: Take or release the one-run-at-a-time lock of a SutazAI tree
 version_added: 0.4.0
 description:
-  - One run at a time on a tree. O(state=locked) takes the lock file
+  - >-
+    One run at a time on a tree. O(state=locked) takes the lock file
     C(<root>/.sutazai-consolidation.lock) (mode 0600, created atomically with C(O_EXCL)) for
     O(run_id), recording the run id, host, the C(ansible-playbook) process id and its start time,
     and the start time of the run. Every module that changes the tree checks that the lock is
     held by its run id before its first change.
-  - A lock held by another run refuses the run, naming the holder. When the holder's process is
+  - >-
+    A lock held by another run refuses the run, naming the holder. When the holder's process is
     gone (same host), the lock is stale: the run was interrupted; the message says what to do
     (roll it back with C(rollback.yml), or break the lock with O(break_lock=true)).
-  - Interrupted runs. A run whose play did not end (killed) stays incomplete in its journal. With
+  - >-
+    Interrupted runs. A run whose play did not end (killed) stays incomplete in its journal. With
     O(state=locked) an incomplete run on the same root under O(backup_root) refuses the new run
     until it is rolled back, or accepted with O(accept_incomplete=true) (its journal is marked
     accepted and the temporary files it left next to its paths are removed).
-  - O(state=unlocked) marks the run's journal complete and removes the lock when this run holds
+  - >-
+    O(state=unlocked) marks the run's journal complete and removes the lock when this run holds
     it (a lock of another run is left alone).
   - In check mode nothing is written; the same refusals are reported.
 attributes:
