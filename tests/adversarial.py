@@ -191,11 +191,16 @@ def count_steps(base):
         return int(f.read())
 
 
-def kill_at(base, number, timeout=300, rollback=True):
+def kill_at(base, number, timeout=300, rollback=True, group_only=False):
     """Run the whole play on a fresh demo, kill -9 its whole process tree when fault point
     ``number`` is reached, then roll back without force; return the figures:
     ``{"point", "step", "killed", "refused_next_run", "rollback_rc", "rollback_msg",
-    "identical", "stray_temp", "lock_left"}``. With ``rollback=False`` it stops after the kill."""
+    "identical", "stray_temp", "lock_left"}``. With ``rollback=False`` it stops after the kill.
+    With ``group_only=True`` only the process group of ``ansible-playbook`` is killed (as a
+    terminal's Ctrl-C or a CI job timeout would); the module process, which Ansible's worker
+    moved to a session of its own, keeps waiting at the fault point: a rollback started then is
+    refused (``"refused_while_alive"``, its message in ``"alive_msg"``); then the rest of the
+    tree is killed and the rollback goes on as above."""
     root, backups, reports = demo(base)
     before = snapshot(root)
     counter = os.path.join(base, "counter")
@@ -213,6 +218,15 @@ def kill_at(base, number, timeout=300, rollback=True):
         with open(paused) as f:
             figures["step"] = json.load(f)["step"]
         pids = process_tree(proc.pid)
+        if group_only:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=60)
+            early = run_playbook("rollback.yml", root, backup_root=backups)
+            figures["refused_while_alive"] = early.rc != 0
+            try:
+                figures["alive_msg"] = early.task("Restore the run").get("msg", "")[:300]
+            except KeyError:
+                figures["alive_msg"] = early.text()[-300:]
         for pid in pids:
             try:
                 os.kill(pid, signal.SIGKILL)

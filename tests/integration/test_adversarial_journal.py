@@ -73,6 +73,13 @@ def test_kill_at_a_journal_step_then_rollback_without_force(tmp_path, total_step
     assert figures["identical"] and figures["stray_temp"] == [] and not figures["lock_left"], figures
 
 
+def test_rollback_waits_for_a_module_that_outlived_ansible_playbook(tmp_path, total_steps):
+    figures = adversarial.kill_at(str(tmp_path), total_steps // 3, group_only=True)
+    assert figures["killed"] and figures["refused_while_alive"], figures
+    assert "still run" in figures["alive_msg"], figures
+    assert figures["rollback_rc"] == 0 and figures["identical"] and not figures["lock_left"], figures
+
+
 def test_next_run_names_the_interrupted_run_and_accepting_it_works(tmp_path, total_steps):
     figures = adversarial.kill_at(str(tmp_path), total_steps // 2, rollback=False)
     assert figures["killed"], figures
