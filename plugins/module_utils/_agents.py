@@ -36,7 +36,7 @@ import json
 import os
 import re
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
+from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError, python_too_deep, too_deep
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import (
     decode_text,
     read_bytes,
@@ -180,6 +180,8 @@ def load_json(rel, data):
         doc = json.loads(text, object_pairs_hook=dupes.hook)
     except ValueError as exc:
         raise ConsolidationError("invalid JSON: %s" % exc.msg, rel, exc.lineno, exc.colno, kind="invalid_json")
+    except RecursionError:
+        raise too_deep(rel, "JSON document")
     warnings = ["duplicate key %r: the last value is used" % k for k in sorted(set(dupes.keys))]
     return doc, warnings
 
@@ -303,7 +305,7 @@ def parse_front_matter(text):
     if HAS_YAML:
         try:
             doc = yaml.load(block, Loader=_YAML_LOADER)  # nosec B506 - safe loader
-        except yaml.YAMLError:
+        except (yaml.YAMLError, RecursionError):
             doc = None
         if isinstance(doc, dict):
             return {"fields": doc, "mode": "yaml", "fenced": fenced, "terminated": True}
@@ -354,7 +356,7 @@ def _carry_over(root, output_rel, json_paths):
     try:
         with open(path, "rb") as f:
             doc = json.loads(f.read().decode("utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}, {}
     gone = set(p for p in json_paths if not os.path.lexists(os.path.join(root, p)))
     if not gone or not isinstance(doc, dict):
@@ -609,6 +611,9 @@ def rewrite_registry_path(source, value, name="AGENT_REGISTRY_PATH"):
     """
     import libcst as cst
 
+    deep = python_too_deep(source, None)
+    if deep is not None:
+        raise deep
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:

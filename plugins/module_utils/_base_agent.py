@@ -91,7 +91,7 @@ except ImportError:  # pragma: no cover - reported by the module
     _Transformer = object
     _METADATA = ()
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
+from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError, python_too_deep
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import read_bytes
 from ansible_collections.sutazai.consolidation.plugins.module_utils._shims import (
     TEXT_FILE_PATTERNS, MAX_TEXT_BYTES, _dotted, _string_value, syntax_error)
@@ -836,6 +836,13 @@ class Planner(object):
                 out.block("a base_agent copy is reached through a symlinked folder", [ConsolidationError(
                     "reached through a symlinked folder; removing it would remove the link's target (resolve the link first)",
                     f.rel, kind="linked_copy")])
+            deep = python_too_deep(data, f.rel)
+            if deep is not None:
+                if not c.is_test:
+                    out.block("a base_agent copy cannot be parsed, so its public names are unknown", [deep])
+                out.copies.append(c)
+                out.leaves.add(c.parts[-1])
+                continue
             try:
                 c.module = cst.parse_module(data)
                 c.names = module_names(c.module)
@@ -919,6 +926,10 @@ class Planner(object):
             if f.is_symlink:
                 continue
             out.scanned_files += 1
+            deep = python_too_deep(data, f.rel)
+            if deep is not None:
+                self._unparsed(f.rel, data, deep, import_re, word_re)
+                continue
             try:
                 module = cst.parse_module(data)
             except (cst.ParserSyntaxError, UnicodeDecodeError, LookupError, SyntaxError, ValueError) as exc:
@@ -947,8 +958,11 @@ class Planner(object):
 
     def _unparsed(self, rel, data, exc, import_re, word_re):
         out = self.out
-        err = syntax_error(exc, rel, data) if isinstance(exc, cst.ParserSyntaxError) else ConsolidationError(
-            "cannot decode it: %s" % exc, rel, kind="not_decodable")
+        if isinstance(exc, ConsolidationError):
+            err = exc
+        else:
+            err = syntax_error(exc, rel, data) if isinstance(exc, cst.ParserSyntaxError) else ConsolidationError(
+                "cannot decode it: %s" % exc, rel, kind="not_decodable")
         err.message = err.message.split(" (libcst:")[0] + (" at %s:%s" % (err.line, err.column) if err.line else "")
         text = data.decode("utf-8", "replace")
         first = None

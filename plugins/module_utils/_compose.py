@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import re
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
+from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError, too_deep
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import is_linked, walk_tree
 
 try:
@@ -73,6 +73,8 @@ def compose_tree(text, rel):
         raise ConsolidationError("invalid YAML: %s" % (exc.problem or exc.context), rel,
                                  mark.line + 1 if mark else None, mark.column + 1 if mark else None,
                                  kind="invalid_yaml")
+    except RecursionError:
+        raise too_deep(rel, "YAML document")
     if node is None:
         return None
     if not isinstance(node, MappingNode):
@@ -194,8 +196,13 @@ class Splicer(object):
         self.edits = []
 
     def replace(self, node, new_text):
-        """Replace the whole scalar ``node`` (quotes included) with ``new_text``."""
-        self.edits.append((node.start_mark.index, node.end_mark.index, new_text))
+        """Replace the whole scalar ``node`` (quotes included) with ``new_text``; an anchor
+        written before it (``&name``) stays, so its aliases still resolve."""
+        start = node.start_mark.index
+        anchor = re.match(r"&[^\s]+[ \t]+", self.text[start:node.end_mark.index])
+        if anchor:
+            start += anchor.end()
+        self.edits.append((start, node.end_mark.index, new_text))
 
     def delete_item(self, node):
         """Delete the block-sequence item line holding ``node``; False when the item does

@@ -28,11 +28,10 @@ import socket
 import time
 
 from urllib.error import HTTPError
-from urllib.parse import quote, quote_plus
 
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils._diff import redacted
+from ansible_collections.sutazai.consolidation.plugins.module_utils._redact import redact_text, scrub
 
 # Imported here, not inside the checks, so that import time never counts as latency.
 try:
@@ -84,22 +83,6 @@ KNOWN_HTTP = (
 _PG_NAMES = ("postgres", "postgresql", "pgsql")
 _REDIS_NAMES = ("redis",)
 _URL_RE = re.compile(r"https?://(?:\[[^\]\s]*\]|[^/\s:\"'\[]+)(?::(\d+))?(/[^\s\"']*)?")
-
-
-def scrub(text, secrets):
-    """Return ``text`` (str) with every secret of ``secrets`` (iterable of str) replaced by
-    its redacted placeholder; the raw, URL-quoted and ``repr`` forms are all replaced."""
-    if text is None:
-        return None
-    text = str(text)
-    for secret in sorted(set(s for s in secrets if s), key=len, reverse=True):
-        placeholder = redacted(secret)
-        forms = set([secret, quote(secret, safe=""), quote_plus(secret, safe=""), repr(secret)[1:-1],
-                     secret.encode("unicode_escape").decode("ascii")])
-        for form in sorted(forms, key=len, reverse=True):
-            if form:
-                text = text.replace(form, placeholder)
-    return text
 
 
 def _chain(exc):
@@ -314,18 +297,18 @@ def check(t, extra_secrets=()):
               "source": t.get("source", "explicit"), "status": "ok", "latency_ms": 0.0,
               "detail": None, "error_kind": None, "error": None}
     if t["type"] == "http":
-        result["url"] = scrub(_http_url(t), secrets)
+        result["url"] = redact_text(scrub(_http_url(t), secrets))
     start = time.monotonic()
     try:
         if t.get("config_error"):
             raise CheckFailed("config", t["config_error"])
-        result["detail"] = scrub(_CHECKS[t["type"]](t), secrets)
+        result["detail"] = redact_text(scrub(_CHECKS[t["type"]](t), secrets))
     except CheckFailed as exc:
         cause = ERROR_KINDS.get(exc.kind, exc.kind)
         if exc.kind == "timeout":
             cause = "timed out after %g s" % t["timeout"]
         result.update(status="failed", error_kind=exc.kind,
-                      error=scrub("%s: %s: %s" % (target_label(t), cause, exc.detail), secrets))
+                      error=redact_text(scrub("%s: %s: %s" % (target_label(t), cause, exc.detail), secrets)))
     result["latency_ms"] = round((time.monotonic() - start) * 1000.0, 1)
     return result
 

@@ -40,7 +40,8 @@ import posixpath
 import re
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _compose
-from ansible_collections.sutazai.consolidation.plugins.module_utils._diff import looks_secret
+from ansible_collections.sutazai.consolidation.plugins.module_utils import _shell
+from ansible_collections.sutazai.consolidation.plugins.module_utils._redact import looks_secret
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import decode_text, read_bytes
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import DEFAULT_EXCLUDES, walk_tree
@@ -197,7 +198,7 @@ def _json_array(text):
         return None
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if isinstance(data, list) and all(isinstance(x, str) for x in data):
         return data
@@ -688,6 +689,8 @@ def edit_compose(rel, text, tree, edits):
         after = _pyyaml.load(new_text, Loader=_SafeLoader)
     except _pyyaml.YAMLError as exc:
         raise ConsolidationError("edited Compose file does not load: %s" % exc, rel, kind="compose_check")
+    except RecursionError:
+        raise ConsolidationError("edited Compose file is nested too deeply to load", rel, kind="compose_check")
     expected = copy.deepcopy(before)
     paths = _node_paths(tree, nodes)
     for node_id, plist in paths.items():
@@ -789,39 +792,51 @@ class Unit(object):
         return self.rep.rel
 
 
-def _state_before(text, index):
-    """Quoting state of ``text`` at ``index``: ``(single, nested, escaped)``: inside single
-    quotes, after an unclosed ``${``/``$(``/backtick, right after an unescaped backslash."""
-    single = double = False
-    nested = 0
-    backtick = False
-    i = 0
-    while i < index:
-        c = text[i]
-        if single:
-            if c == "'":
-                single = False
-            i += 1
-            continue
-        if c == "\\":
-            if i + 1 >= index:
-                return single, bool(nested or backtick), True
-            i += 2
-            continue
-        if c == "'" and not double:
-            single = True
-        elif c == '"':
-            double = not double
-        elif c == "$" and i + 1 < len(text) and text[i + 1] in "{(":
-            nested += 1
-            i += 2
-            continue
-        elif c in "})" and nested:
-            nested -= 1
-        elif c == "`":
-            backtick = not backtick
-        i += 1
-    return single, bool(nested or backtick), False
+class _ShellView(object):
+    """How ``/bin/sh`` (or Docker's own word rules, which quote alike) reads one instruction's
+    value, from the collection's shell tokenizer (``_shell``).
+
+    :param text: the instruction's value. :param base: offset where the shell text starts
+        (after the flags of RUN, after ``CMD`` of HEALTHCHECK; 0 for other instructions).
+    :ivar problem: why the text does not tokenize (str), or None.
+    """
+
+    def __init__(self, text, base=0):
+        self.text = text
+        self.base = base
+        self.problem = None
+        try:
+            self.lexed = _shell.tokenize(text[base:], regions=True)
+        except _shell.ShellSyntaxError as exc:
+            self.lexed = None
+            self.problem = exc.message
+
+    def quoting(self, index):
+        """``(single, nested, escaped)`` at ``index`` of the value: inside single quotes (or
+        ``$'...'``), inside a ``${...}``/``$(...)``/backquote/arithmetic expansion, right after
+        an unescaped backslash."""
+        if index < self.base:
+            return False, False, _shell.is_escaped(self.text, index)
+        context = self.lexed.context_at(index - self.base)
+        single = bool(context) and context[-1] == "single"
+        nested = any(k in ("param", "subst", "backquote", "arith") for k in context)
+        return single, nested, not single and _shell.is_escaped(self.text, index)
+
+    def assignment_name(self, index, values, prefix):
+        """True when the differing text at ``index`` (each unit's token in ``values``, their
+        common start ``prefix``) falls in the ``NAME=`` of an assignment in command position."""
+        word = self.lexed.word_at(index - self.base)
+        if word is None or not word.command:
+            return False
+        token_start = index - len(prefix)
+        rel = word.start + self.base - token_start
+        if rel < 0:
+            return False
+        for v in values:
+            m = _shell.ASSIGNMENT.match(v, rel)
+            if m and len(prefix) < m.end():
+                return True
+        return False
 
 
 def _common_affixes(values):
@@ -875,25 +890,6 @@ def _stage_shells(instructions):
             posix = bool(data) and posixpath.basename(data[0]) in _POSIX_SHELLS
         out.append(posix)
     return out
-
-
-_ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=")
-_COMMAND_START = frozenset(["&&", "||", ";", "|", "(", "!", "{", "then", "do", "else", "elif", "if", "while", "until"])
-
-
-def _command_position(tokens, index, first):
-    """True when shell token ``index`` is where a simple command starts (or one of its
-    leading ``NAME=value`` assignments), i.e. where a word that looks like ``NAME=`` is an
-    assignment for ``/bin/sh``."""
-    at_start = True
-    for tok in tokens[first:index]:
-        if tok in _COMMAND_START or tok.endswith(";") or tok.endswith("&&"):
-            at_start = True
-        elif at_start and _ASSIGNMENT.match(tok):
-            at_start = True
-        else:
-            at_start = False
-    return at_start
 
 
 def position_check(pos, ins, unit_instrs, runtime_values, posix_shell):
@@ -959,7 +955,12 @@ def position_check(pos, ins, unit_instrs, runtime_values, posix_shell):
         return no("%s (secret-looking value)" % kw)
     text = ins.text
     start = sum(len(p) for p in ins.pieces[:2 * pos.token]) + len(pos.prefix)
-    single, nested, escaped = _state_before(text, start)
+    view = _ShellView(text, sum(len(p) for p in ins.pieces[:2 * ins.first_arg]) if shell else 0)
+    if view.problem:
+        if shell and not posix_shell:
+            return no("%s (SHELL is not a POSIX shell)" % kw)
+        return no("%s (%s)" % (kw, view.problem))
+    single, nested, escaped = view.quoting(start)
     if single:
         return no("%s (inside single quotes)" % kw)
     if nested or escaped:
@@ -975,11 +976,8 @@ def position_check(pos, ins, unit_instrs, runtime_values, posix_shell):
             return no("%s (shell reserved word)" % kw)
         if pos.prefix.startswith("~") or pos.suffix[:1] in (">", "<") or ("{" in pos.values[0] and "," in pos.values[0]):
             return no("%s (tilde, redirection or brace expansion)" % kw)
-        if _command_position(ins.tokens, pos.token, ins.first_arg):
-            for v in pos.values:
-                m = _ASSIGNMENT.match(v)
-                if m and len(pos.prefix) < len(m.group(0)):
-                    return no("%s (assignment name)" % kw)
+        if view.assignment_name(start, pos.values, pos.prefix):
+            return no("%s (assignment name)" % kw)
     pos.ok = True
     pos.reason = None
     return pos

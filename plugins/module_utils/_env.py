@@ -10,6 +10,8 @@ line and original text; Compose's rules are applied where they differ: a single-
 is literal (no backslash escapes), ``export`` prefixes, quoted multi-line values and `` #``
 comments after unquoted values are accepted. Values are never interpolated here: a
 ``${VAR}`` inside a value is kept as written, so moving a line between files keeps it.
+A control character (NUL or another C0 character but tab) anywhere in a file makes the file
+invalid, reported as ``path:line:column`` (:func:`control_characters`); it is never merged.
 
 Outputs (all relative to the root):
 
@@ -18,7 +20,7 @@ Outputs (all relative to the root):
   ``# --- source: <path> ---`` headers (these headers are read back, so a second run gives
   the same bytes);
 * ``.env.production`` (mode 0600): only the keys whose value differs from ``.env.master``;
-* ``.env.local.example`` (mode 0644): every key; secret values (``_diff.looks_secret``)
+* ``.env.local.example`` (mode 0644): every key; secret values (``_redact.looks_secret``)
   replaced by :data:`PLACEHOLDER`;
 * ``.env``: a relative symlink to ``.env.master``.
 """
@@ -30,7 +32,7 @@ import io
 import os
 import re
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils._diff import is_secret_key, looks_secret
+from ansible_collections.sutazai.consolidation.plugins.module_utils._redact import is_secret_key, looks_secret
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import read_text
 
 try:
@@ -68,18 +70,45 @@ _EXAMPLE_HEADER = (
 
 
 class EnvError(Exception):
-    """A line of an env file that is not an assignment (``path``, ``line``, ``message``)."""
+    """A line of an env file that is not an assignment (``path``, ``line``, ``message``;
+    ``column``, 1-based, and ``kind``, default ``invalid_env_line``)."""
 
-    def __init__(self, path, line, message):
-        Exception.__init__(self, "%s:%d: %s" % (path, line, message))
+    def __init__(self, path, line, message, column=1, kind="invalid_env_line"):
+        Exception.__init__(self, "%s:%d:%d: %s" % (path, line, column, message))
         self.path = path
         self.line = line
+        self.column = column
+        self.kind = kind
         self.message = message
 
     def as_dict(self):
-        """Return ``{"path", "line", "column", "kind", "message"}`` (column is 1)."""
-        return {"path": self.path, "line": self.line, "column": 1, "kind": "invalid_env_line",
+        """Return ``{"path", "line", "column", "kind", "message"}``."""
+        return {"path": self.path, "line": self.line, "column": self.column, "kind": self.kind,
                 "message": self.message}
+
+
+# C0 control characters other than tab and the line feed (a CR is a line end: see
+# ``_fileio.decode_text``). Compose refuses them and they are never merged.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+_CONTROL_NAMES = {0: "NUL", 0x1b: "ESC", 0x7: "BEL", 0x8: "BS", 0xb: "VT", 0xc: "FF"}
+
+
+def control_characters(text, path, line=1):
+    """:class:`EnvError` (kind ``control_character``) for the first control character of
+    every line of ``text`` that holds one (NUL and the other C0 characters except tab; the
+    value is never shown), ``line`` being the number of the first line of ``text``."""
+    errors = []
+    if not _CONTROL.search(text):
+        return errors
+    for n, row in enumerate(text.split("\n"), line):
+        m = _CONTROL.search(row)
+        if m:
+            code = ord(m.group(0))
+            errors.append(EnvError(path, n, "control character 0x%02x (%s): env files must hold text only "
+                                   "(tab is the only one allowed); the file is not merged"
+                                   % (code, _CONTROL_NAMES.get(code, "C0 control")),
+                                   column=m.start() + 1, kind="control_character"))
+    return errors
 
 
 class EnvEntry(object):
@@ -154,6 +183,10 @@ def parse_env_text(text, path, origin=None):
     for binding in parse_stream(io.StringIO(text)):
         raw = binding.original.string
         line = binding.original.line
+        bad = control_characters(raw, path, line)
+        if bad:
+            errors.extend(bad)
+            continue
         m = _ASSIGN_PREFIX.match(raw)
         if binding.error and m and raw[m.end():].startswith("'"):
             try:

@@ -10,6 +10,8 @@ possible) and, when known, the 1-based line and column, so that modules can repo
 
 from __future__ import annotations
 
+import ast
+
 
 class ConsolidationError(Exception):
     """A problem with the platform tree that stops a phase.
@@ -48,3 +50,28 @@ class ConsolidationError(Exception):
             "kind": self.kind,
             "message": self.message,
         }
+
+
+def python_too_deep(source, display):
+    """:func:`too_deep` for a Python file (``source`` str or bytes) nested deeper than Python's
+    own parser follows (RecursionError, MemoryError, more than 200 nested brackets), else None.
+
+    Call it before handing a file of the tree to libcst: libcst's native parser has no such
+    guard and crashes the process (segmentation fault) or runs for minutes on such input."""
+    try:
+        ast.parse(source)
+    except (RecursionError, MemoryError):
+        return too_deep(display, "Python file")
+    except SyntaxError as exc:
+        if "too many nested" in str(exc.msg or ""):
+            return too_deep(display, "Python file")
+    except (ValueError, TypeError):
+        pass
+    return None
+
+
+def too_deep(path, what="document"):
+    """The error for a document nested deeper than its parser can follow (Python's JSON and
+    YAML readers recurse once per level and stop with RecursionError): kind ``too_deep``,
+    naming ``path``. Callers catch RecursionError around the parse and raise this instead."""
+    return ConsolidationError("%s is nested too deeply to parse" % what, path, kind="too_deep")

@@ -43,6 +43,30 @@ Proof (:func:`prove`): the rendered layout is parsed back and every requirement 
 file expressed must still be expressed for its group: same package and extras, a specifier set
 whose versions are all allowed by the original one (``SpecifierSet.is_subset``), same marker,
 URL and hashes; or the package has a listed resolution.
+
+Outputs that are also inputs (:func:`plan_layout`): the layout's own files are recognised by their
+first line (:data:`HEADER_MARK`) and are never read as sources, neither found in ``output_dir`` nor
+reached through an include (``-r base.txt`` of a layout file stands for the layout's ``base.txt``,
+which every group file installs anyway; ``-r`` of another layout file is kept as a comment and
+listed). A file at a layout path that is not a layout file yet (a tree that already had its own
+``requirements/base.txt``) is an *overwritten original*: it is read once as a source of its group
+and proven like any other source; later runs carry its lines over from the provenance comments.
+A file the run keeps (not overwritten, not removed) that includes (``-r``) or constrains (``-c``)
+an overwritten original would silently change meaning once the layout's file takes its place:
+
+- when the original is ``base.txt`` and the layout's ``base.txt`` expresses exactly the same
+  requirements (same packages, extras, specifier sets, markers, URLs, hashes and options), the
+  include is left as it is;
+- otherwise the original's content is kept next to it as ``<name>.original.txt`` (first line
+  :data:`PRESERVED_MARK`; never a source itself) and the include is rewritten to that copy, in the
+  same line, so the kept file installs exactly what it did (layout lines that constrain the
+  original point at the copy too);
+- an include the phase cannot rewrite in place (continued or quoted line), a copy whose name is
+  taken, or a file at a layout path that is not a requirements source blocks the phase, naming the
+  file and line.
+
+The plan reads the kept files as they will be after these rewrites, so provenance line numbers
+are those a second run reads and the second run writes the same bytes.
 """
 
 from __future__ import annotations
@@ -53,7 +77,6 @@ import posixpath
 import re
 import shlex
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils._diff import redacted
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import decode_text, read_bytes
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import DEFAULT_EXCLUDES, safe_join, walk_tree
@@ -100,13 +123,18 @@ DEFAULT_GROUP_RULES = [
     {"pattern": "tools/**", "group": "dev"},
 ]
 HEADER_MARK = "# sutazai.consolidation requirements layout:"
+PRESERVED_MARK = "# sutazai.consolidation requirements original:"
+PRESERVED_SUFFIX = ".original.txt"
 GROUP_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 _COMMENT_RE = re.compile(r"(^|\s+)#.*$")
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^[A-Za-z][A-Za-z0-9+.-]*\+[A-Za-z]+://|^file:")
-_URL_CRED_RE = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://)([^/@\s]+)@")
 _ATTR_RE = re.compile(r"^#   <- (?P<path>.+?):(?P<line>\d+)(?: \(via (?P<via>.+?)\))?(?: \[group (?P<group>[^\]]+)\])?: (?P<text>.*)$")
 _HEADER_GROUP_RE = re.compile(r'group "(?P<group>[^"]+)"')
+_PRESERVED_RE = re.compile("^" + re.escape(PRESERVED_MARK) + r" (?P<path>\S+)")
+_KEPT_COMMENT = "#   (kept as a comment: "
+# An include or constraint option and its value as written (value without quotes or comment).
+_REF_OPTION_RE = re.compile(r"(?<!\S)(?P<opt>--requirement|--constraint|-r|-c)(?P<sep>=|[ \t]+|)(?P<value>[^\s#]+)")
 _EGG_RE = re.compile(r"[#&]egg=([A-Za-z0-9_.+-]+)")
 _EXTRAS_SUFFIX_RE = re.compile(r"^(?P<target>.*?)(?P<extras>\[[^\]]*\])?$")
 _ARCHIVE_RE = re.compile(r"\.(whl|tar\.gz|tgz|zip|tar\.bz2)$")
@@ -132,23 +160,6 @@ _REQ_OPTIONS = ("--hash", "--global-option", "--config-settings", "--install-opt
 
 
 # -- helpers -------------------------------------------------------------------------------
-def redact_urls(text):
-    """Return ``text`` (str) with the user-info of every URL (``scheme://user:pass@``) replaced by
-    ``<redacted sha256:XXXXXXXX>`` (see ``_diff.redacted``): index URLs may carry tokens."""
-    return _URL_CRED_RE.sub(lambda m: m.group(1) + redacted(m.group(2)) + "@", text)
-
-
-def redact_data(value):
-    """Apply :func:`redact_urls` to every string inside ``value`` (dicts, lists, str)."""
-    if isinstance(value, str):
-        return redact_urls(value)
-    if isinstance(value, list):
-        return [redact_data(v) for v in value]
-    if isinstance(value, dict):
-        return dict((k, redact_data(v)) for k, v in value.items())
-    return value
-
-
 def _glob_regex(pattern):
     out = []
     i = 0
@@ -397,13 +408,16 @@ def parse_text(text, path):
     return out
 
 
-def read_source(root, rel, read=None, _stack=()):
+def read_source(root, rel, read=None, _stack=(), include=None):
     """Read and parse the source file ``rel`` and, recursively, its ``-r`` includes.
 
     Included entries get ``via`` = ``rel`` (the discovered file). A missing, unreadable or
     cyclic include becomes an ``unparsed`` entry naming the ``-r`` line.
 
     :param read: callable ``read(rel) -> text`` (default reads under ``root``).
+    :param include: optional callable ``include(entry, top) -> None | entries`` asked before an
+        include is followed (``entry`` is the ``include`` entry, ``top`` the file read first):
+        None follows it, a list of entries stands for it (the file is not read).
     :returns: ``(entries, included_files)``.
     :raises ConsolidationError: when ``rel`` itself cannot be read or decoded.
     """
@@ -416,6 +430,10 @@ def read_source(root, rel, read=None, _stack=()):
             entries.append(e)
             continue
         inc = e["include"]
+        instead = include(e, _stack[0] if _stack else rel) if include is not None else None
+        if instead is not None:
+            entries.extend(instead)
+            continue
         problem = None
         if inc.startswith("../") or inc == "..":
             problem = "included file %s is outside the root" % inc
@@ -423,7 +441,7 @@ def read_source(root, rel, read=None, _stack=()):
             problem = "include cycle through %s" % inc
         if problem is None:
             try:
-                sub, sub_inc = read_source(root, inc, read, _stack + (rel,))
+                sub, sub_inc = read_source(root, inc, read, _stack + (rel,), include)
             except ConsolidationError as exc:
                 problem = "included file %s: %s" % (inc, exc.message)
             except ValueError as exc:
@@ -441,7 +459,8 @@ def parse_layout_file(text, rel):
     """Read back a layout file written by :func:`render_group`.
 
     :returns: ``(group, attributions)``; each attribution ``{"path", "line", "via", "group",
-        "text"}`` (``group`` is set for lines moved to base from another group).
+        "text"}`` (``group`` is set for lines moved to base from another group), plus
+        ``"message"`` for a line the layout keeps as a comment (why it was not parsed).
         Active lines without provenance comments (added by hand) are attributed to ``rel``,
         line 0. Returns ``(None, [])`` when ``text`` is not a layout file.
     """
@@ -474,6 +493,8 @@ def parse_layout_file(text, rel):
                         "group": am.group("group"), "text": am.group("text")})
             pending = True
             continue
+        if pending and out and line.startswith(_KEPT_COMMENT) and line.endswith(")"):
+            out[-1]["message"] = line[len(_KEPT_COMMENT):-1]
         if not line.strip() or line.startswith("#   ("):
             pending = False
             continue
@@ -498,11 +519,14 @@ class Sources(object):
     :ivar dockerfiles: sorted list of Dockerfile paths.
     :ivar skipped: ``[{"path", "reason"}]`` tree entries not read (symlink loops, duplicates...).
     :ivar aliases: ``{rel: real_rel}`` for symlinked sources read at their target.
+    :ivar preserved: ``{rel: original_rel}`` of copies of overwritten originals (first line
+        :data:`PRESERVED_MARK`); never sources, read only through the includes that name them.
     """
 
     def __init__(self):
         self.sources = []
         self.layout_files = {}
+        self.preserved = {}
         self.dockerfiles = []
         self.skipped = []
         self.aliases = {}
@@ -522,7 +546,8 @@ def discover(root, patterns=None, exclude_dirs=None, exclude_paths=(), output_di
     :param exclude_dirs: folder names never entered, default :data:`DEFAULT_EXCLUDE_DIRS`.
     :param exclude_paths: absolute paths never entered (backup root, report folder).
     :param output_dir: layout folder; a file there whose first line is the layout header is a
-        layout file, not a source.
+        layout file, not a source; one whose first line is :data:`PRESERVED_MARK` is a kept
+        copy of an overwritten original, not a source either.
     :raises ConsolidationError: when a candidate file cannot be read or decoded.
     """
     patterns = DEFAULT_PATTERNS if patterns is None else patterns
@@ -551,6 +576,10 @@ def discover(root, patterns=None, exclude_dirs=None, exclude_paths=(), output_di
             text = read(tf.rel)
             if text.startswith(HEADER_MARK):
                 out.layout_files[tf.rel] = text
+                continue
+            pm = _PRESERVED_RE.match(text)
+            if pm:
+                out.preserved[tf.rel] = pm.group("path")
                 continue
         out.sources.append(tf.rel)
     return out
@@ -1143,7 +1172,7 @@ def _copy_sources(args):
         try:
             items = json.loads(args)
             return [str(x) for x in items[:-1]]
-        except ValueError:
+        except (ValueError, TypeError, KeyError, RecursionError):
             return []
     toks = [t for t in args.split() if not t.startswith("--")]
     return toks[:-1]
@@ -1205,6 +1234,116 @@ def dockerfile_references(dockerfiles, sources, read):
     return refs, problems
 
 
+# -- outputs that are also inputs ----------------------------------------------------------
+def requirements_meaning(entries):
+    """What a requirements file installs, independent of layout, order and comments.
+
+    :param entries: entries of one file with its includes followed (:func:`read_source`).
+    :returns: ``(requirements, others)``: ``{(name, marker): (extras, specifier, urls, hashes,
+        options)}`` (the specifiers of a package combined and simplified) and the set of
+        ``(kind, key)`` of option, constraint, editable and direct lines (``("unparsed",
+        text)`` for lines pip would choke on). Two files mean the same when both are equal.
+    """
+    reqs = {}
+    others = set()
+    for e in entries:
+        if e["kind"] == "req":
+            r = reqs.setdefault((e["name"], e["marker"]), (set(), [], set(), set(), set()))
+            r[0].update(e["extras"])
+            if e["specifier"]:
+                r[1].append(e["specifier"])
+            if e["url"]:
+                r[2].add(e["url"])
+            r[3].update(e["hashes"])
+            r[4].update(e["req_options"])
+        elif e["kind"] == "unparsed":
+            others.add(("unparsed", e["text"]))
+        else:
+            others.add((e["kind"], e.get("key")))
+    out = {}
+    for k, (extras, specs, urls, hashes, opts) in reqs.items():
+        out[k] = (tuple(sorted(extras)), simplified(combine(specs)), tuple(sorted(urls)), tuple(sorted(hashes)),
+                  tuple(sorted(opts)))
+    return out, others
+
+
+def _named_file(e):
+    """The file an ``include`` entry or a local ``constraint`` entry names, else None."""
+    if e["kind"] == "include":
+        return e["include"]
+    if e["kind"] == "constraint" and not e.get("url"):
+        return e["target"]
+    return None
+
+
+def preserved_path(rel):
+    """Path of the kept copy of the overwritten original ``rel``: ``dir/name.original.txt``."""
+    stem = rel[:-4] if rel.endswith(".txt") else rel
+    return stem + PRESERVED_SUFFIX
+
+
+def preserved_text(rel, text):
+    """Text of the kept copy of the overwritten original ``rel`` (its ``text`` after
+    :func:`rewrite_references`), under a first line naming it."""
+    return "%s %s (its content before the requirements layout wrote its own file of that name; files that " \
+           "included it include this copy instead)\n%s" % (PRESERVED_MARK, rel, text)
+
+
+def rewrite_references(data, rel, mapping):
+    """Rewrite the ``-r``/``-c`` options of the requirements file ``rel`` (bytes ``data``) that
+    name a key of ``mapping`` (``{old_rel: new_rel}``, the new file in the old one's folder) so
+    they name the new file; only the value changes (``-r ../requirements/base.txt`` ->
+    ``-r ../requirements/base.original.txt``), every other byte is kept.
+
+    :returns: ``(new_data, rewritten, problems)``: ``rewritten`` lists ``{"path", "line",
+        "option", "old", "new"}``; ``problems`` lists references that cannot be rewritten in
+        place (``{"path", "line", "column", "kind", "message"}``), which stay as they are.
+    :raises ConsolidationError: when ``data`` is not UTF-8.
+    """
+    text = decode_text(data, rel)
+    bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
+    physical = data[len(bom):].split(b"\n")
+    base_dir = posixpath.dirname(rel)
+    rewritten = []
+    problems = []
+
+    def hits(entries):
+        return [e for e in entries if (e["kind"] == "include" and e["include"] in mapping)
+                or (e["kind"] == "constraint" and not e.get("url") and e["target"] in mapping)]
+
+    def sub(m):
+        target = _norm_rel(base_dir, m.group("value"))
+        if target not in mapping:
+            return m.group(0)
+        value = posixpath.join(posixpath.dirname(m.group("value")), posixpath.basename(mapping[target]))
+        return m.group("opt") + m.group("sep") + value
+
+    lone_cr = b"\r" in data.replace(b"\r\n", b"")
+    for number, stripped, raw in logical_lines(text):
+        found = hits(parse_line(number, stripped, raw, rel))
+        if not found:
+            continue
+        what = "%s of %s" % (found[0]["kind"], found[0].get("include") or found[0]["target"])
+        line = physical[number - 1].decode("utf-8") if not lone_cr and number <= len(physical) else None
+        new_line = _REF_OPTION_RE.sub(sub, line) if line is not None else None
+        ok = False
+        if new_line is not None and new_line != line:
+            trial = list(physical)
+            trial[number - 1] = new_line.encode("utf-8")
+            for n2, s2, r2 in logical_lines(decode_text(b"\n".join(trial), rel)):
+                if n2 == number:
+                    ok = not hits(parse_line(n2, s2, r2, rel))
+            if ok:
+                physical = trial
+                rewritten.append({"path": rel, "line": number, "option": found[0]["kind"],
+                                  "old": " ".join(line.split()), "new": " ".join(new_line.split())})
+        if not ok:
+            problems.append({"path": rel, "line": number, "column": None, "kind": "reference",
+                             "message": "the %s cannot be rewritten in place (continued, quoted or odd line "
+                                        "endings): %s" % (what, " ".join(raw.split()))})
+    return bom + b"\n".join(physical), rewritten, problems
+
+
 # -- the whole phase -----------------------------------------------------------------------
 class Plan(object):
     """Result of :func:`plan_layout`.
@@ -1216,11 +1355,23 @@ class Plan(object):
     :ivar outputs: ``{rel: bytes}`` of the layout files to write.
     :ivar remove: source paths to remove (``remove_sources``), sorted.
     :ivar kept_sources: ``[{"path", "reason"}]`` sources kept although ``remove_sources``.
+    :ivar rewrites: ``{rel: bytes}`` of kept files whose ``-r``/``-c`` options are rewritten to
+        the kept copy of an overwritten original.
+    :ivar preserved: ``{rel: bytes}`` of the kept copies (``<name>.original.txt``) to write.
+    :ivar overwritten: ``[{"path", "group", "preserved_as", "references", "dockerfile_references"}]``
+        layout paths that held an original file (read as a source before it is replaced).
+    :ivar blockers: problems with outputs that are also inputs (path, line, column, kind,
+        message); non-empty = write nothing.
     Other attributes are listed in :func:`plan_layout`.
     """
 
     def __init__(self):
         self.errors = []
+        self.blockers = []
+        self.rewrites = {}
+        self.preserved = {}
+        self.overwritten = []
+        self.rewritten_references = []
         self.conflicts = []
         self.all_conflicts = []
         self.resolutions = []
@@ -1260,10 +1411,77 @@ def _layout_of(entries):
     return layout
 
 
+def _removal(live, refs, included_by, aliases, outputs):
+    """Return ``(remove, kept_sources)`` for ``remove_sources``: every live source but the
+    layout paths (``outputs``), the files a Dockerfile references and what those include."""
+    protected = {}
+    for r in refs:
+        for src in r["sources"]:
+            protected.setdefault(src, "referenced by Dockerfile %s:%d" % (r["path"], r["line"]))
+    includes_of = {}
+    for inc, users in included_by.items():
+        for u in users:
+            includes_of.setdefault(u, set()).add(inc)
+    todo = sorted(protected)
+    while todo:
+        kept = todo.pop()
+        for inc in sorted(includes_of.get(kept, ())):
+            if inc not in protected:
+                protected[inc] = "included (-r) by %s, which is kept" % kept
+                todo.append(inc)
+    remove = []
+    kept_sources = []
+    for rel in live:
+        if rel in outputs:
+            continue
+        if rel in protected:
+            kept_sources.append({"path": rel, "reason": protected[rel]})
+            continue
+        remove.append(rel)
+    removed = set(remove)
+    for alias, target in sorted(aliases.items()):
+        if target in removed:
+            remove.append(alias)
+    return sorted(remove), kept_sources
+
+
+class _Built(object):
+    """Groups, conflicts, resolutions and rendered texts of one set of entries (see :func:`plan_layout`)."""
+
+
+def _build(entries, groups, app_groups, output_dir, pins, resolve):
+    b = _Built()
+    b.all_groups = list(groups)
+    for g in sorted(set(e["group"] for e in entries)):
+        if g not in b.all_groups:
+            b.all_groups.append(g)
+    b.all_conflicts = find_conflicts(_layout_of(entries), b.all_groups)
+    entries, b.pin_res, b.unused_pins = apply_pins(entries, pins)
+    layout = _layout_of(entries)
+    conflicts = find_conflicts(layout, b.all_groups) if b.pin_res else b.all_conflicts
+    b.newest_res = []
+    b.unresolvable = []
+    if conflicts and resolve == "newest":
+        entries, b.newest_res, b.unresolvable = resolve_newest(entries, conflicts)
+        layout = _layout_of(entries)
+        conflicts = find_conflicts(layout, b.all_groups)
+    b.entries = entries
+    b.layout = layout
+    b.conflicts = conflicts
+    b.resolutions = b.pin_res + b.newest_res
+    b.hoisted_layout, b.hoisted = hoist(layout, b.all_groups, app_groups)
+    b.texts, b.notes, b.written = render_layout(b.hoisted_layout, b.all_groups, output_dir, b.resolutions)
+    return b
+
+
 def plan_layout(root, patterns=None, exclude_dirs=None, exclude_paths=(), output_dir=DEFAULT_OUTPUT_DIR,
                 group_rules=None, default_group=DEFAULT_GROUP, groups=None, app_groups=None,
                 pins=None, resolve="none", remove_sources=False):
     """Plan the requirements layout of the tree at ``root`` (nothing is written).
+
+    Layout files are never read as sources; overwritten originals and the kept files that
+    include them are handled as the module docstring says ("Outputs that are also inputs"):
+    ``Plan.rewrites``, ``Plan.preserved``, ``Plan.overwritten`` and ``Plan.blockers``.
 
     :param patterns: source patterns, default :data:`DEFAULT_PATTERNS`.
     :param exclude_dirs: folder names never entered, default :data:`DEFAULT_EXCLUDE_DIRS`.
@@ -1278,7 +1496,7 @@ def plan_layout(root, patterns=None, exclude_dirs=None, exclude_paths=(), output
     :param resolve: ``none`` or ``newest`` (see :func:`resolve_newest`).
     :param remove_sources: plan removing the source files after writing the layout.
     :returns: a :class:`Plan`; ``Plan.outputs`` is empty when nothing is to be written
-        (errors, conflicts, lost requirements or no requirements file at all).
+        (errors, conflicts, blockers, lost requirements or no requirements file at all).
     :raises ValueError: for invalid options (group names, rules, pins).
     """
     rules = DEFAULT_GROUP_RULES if group_rules is None else group_rules
@@ -1288,39 +1506,91 @@ def plan_layout(root, patterns=None, exclude_dirs=None, exclude_paths=(), output
     _validate_groups(rules, groups, app_groups, default_group)
     plan = Plan()
     cache = {}
+    overlay = {}  # rel -> text the run will leave there (kept files rewritten, copies of originals)
     root_real = os.path.realpath(root)
 
-    def read(rel):
+    def read_disk_bytes(rel):
+        path = safe_join(root, rel)
+        real = os.path.realpath(path)
+        if real != root_real and not real.startswith(root_real.rstrip(os.sep) + os.sep):
+            raise ConsolidationError("symlink points outside the root", rel, kind="outside_root")
+        return read_bytes(path, rel)
+
+    def read_disk(rel):
         if rel not in cache:
-            path = safe_join(root, rel)
-            real = os.path.realpath(path)
-            if real != root_real and not real.startswith(root_real.rstrip(os.sep) + os.sep):
-                raise ConsolidationError("symlink points outside the root", rel, kind="outside_root")
-            cache[rel] = decode_text(read_bytes(path, rel), rel)
+            cache[rel] = decode_text(read_disk_bytes(rel), rel)
         return cache[rel]
 
+    def read(rel):
+        return overlay[rel] if rel in overlay else read_disk(rel)
+
     try:
-        found = discover(root, patterns, exclude_dirs, exclude_paths, output_dir, read)
+        found = discover(root, patterns, exclude_dirs, exclude_paths, output_dir, read_disk)
     except ConsolidationError as exc:
         plan.errors.append(exc.as_dict())
         return plan
     plan.skipped = found.skipped
+    base_rel = "%s/%s.txt" % (output_dir, BASE)
+    layout_rels = set(found.layout_files)
+    as_layout = set()  # overwritten originals that kept files go on including (the layout's base.txt)
+    remaining = set()  # files read that stay in the tree (not overwritten, not removed)
 
-    per_source = {}
-    included_by = {}
-    for rel in found.sources:
-        try:
-            entries, included = read_source(root, rel, read)
-        except ConsolidationError as exc:
-            plan.errors.append(exc.as_dict())
-            continue
-        per_source[rel] = entries
-        for inc in included:
-            included_by.setdefault(inc, []).append(rel)
+    def include(e, top):
+        """Layout files are never read as sources, not even through ``-r``."""
+        inc = e["include"]
+        if inc in layout_rels or (inc in as_layout and top in remaining):
+            if inc == base_rel:
+                return []  # every layout file installs base.txt already
+            return [_entry("unparsed", e["path"], e["line"], e["text"],
+                           message="-r of the layout file %s is not followed (the layout's own files are "
+                                   "never read as sources)" % inc)]
+        return None
+
+    def read_all(rels):
+        out = {}
+        inc_by = {}
+        for rel in rels:
+            try:
+                entries, included = read_source(root, rel, read, include=include)
+            except ConsolidationError as exc:
+                plan.errors.append(exc.as_dict())
+                continue
+            out[rel] = entries
+            for inc in included:
+                inc_by.setdefault(inc, []).append(rel)
+        return out, inc_by
+
+    per_source, included_by = read_all(found.sources)
     if plan.errors:
         return plan
 
-    constraint_targets = set(e["target"] for ents in per_source.values() for e in ents
+    # Lines of earlier layout files whose source is gone (removed, or an original the layout replaced).
+    sources_set = set(found.sources)
+    carried = []
+    for lrel in sorted(found.layout_files):
+        group, attrs = parse_layout_file(found.layout_files[lrel], lrel)
+        if group is None or not GROUP_NAME_RE.match(group):
+            plan.notes.append({"path": lrel, "message": "layout file without a valid group name; ignored"})
+            continue
+        for a in attrs:
+            top = a["via"] or a["path"]
+            if top in sources_set:
+                continue
+            if a.get("message") is not None:
+                e = _entry("unparsed", a["path"], a["line"], a["text"], message=a["message"])
+                e.update(via=a["via"], group=a["group"] or group, carried=True)
+                carried.append(e)
+                continue
+            for _n, stripped, raw in logical_lines(a["text"]):
+                for e in parse_line(a["line"], stripped, raw, a["path"]):
+                    if e["kind"] == "include":
+                        e = _entry("unparsed", a["path"], a["line"], raw.strip(),
+                                   message="-r in a layout file is not followed")
+                    e.update(via=a["via"], group=a["group"] or group, carried=True)
+                    carried.append(e)
+
+    # A file some source (or a carried-over line) uses with -c is a constraints file, not a source.
+    constraint_targets = set(e["target"] for ents in list(per_source.values()) + [carried] for e in ents
                              if e["kind"] == "constraint" and not e.get("url"))
     live = []
     for rel in found.sources:
@@ -1331,68 +1601,203 @@ def plan_layout(root, patterns=None, exclude_dirs=None, exclude_paths=(), output
             live.append(rel)
     live_set = set(live)
 
-    carried = []
-    for lrel in sorted(found.layout_files):
-        group, attrs = parse_layout_file(found.layout_files[lrel], lrel)
-        if group is None or not GROUP_NAME_RE.match(group):
-            plan.notes.append({"path": lrel, "message": "layout file without a valid group name; ignored"})
-            continue
-        for a in attrs:
-            top = a["via"] or a["path"]
-            if top in live_set:
-                continue
-            for _n, stripped, raw in logical_lines(a["text"]):
-                for e in parse_line(a["line"], stripped, raw, a["path"]):
-                    if e["kind"] == "include":
-                        e = _entry("unparsed", a["path"], a["line"], raw.strip(),
-                                   message="-r in a layout file is not followed")
-                    e.update(via=a["via"], group=a["group"] or group, carried=True)
-                    carried.append(e)
+    def assemble(sources_entries, copies):
+        """All entries, sorted; ``-c`` lines of files that do not stay (overwritten, removed,
+        carried over) that name an original kept as a copy name the copy (``copies``)."""
+        def mapped(e):
+            t = e.get("target")
+            if e["kind"] == "constraint" and not e.get("url") and t in copies and (e["via"] or e["path"]) not in remaining:
+                return dict(e, target=copies[t], key="path:" + copies[t])
+            return e
+        entries = [mapped(e) for e in carried]
+        layout0 = assign_groups(sources_entries, rules, default_group)
+        for g in sorted(layout0):
+            entries.extend(mapped(e) for e in layout0[g])
+        # Carried lines may repeat across runs of hand edits: keep one per (group, source, text).
+        uniq = {}
+        for e in entries:
+            uniq.setdefault((e["group"], e["path"], e["line"], e["via"] or "", e["text"], e["kind"], e.get("key")), e)
+        entries = list(uniq.values())
+        entries.sort(key=lambda e: (e["group"], e["path"], e["line"], e["via"] or "", e["kind"], e.get("key") or ""))
+        return entries
 
-    entries = []
-    for e in carried:
-        entries.append(e)
-    layout0 = assign_groups(per_source, rules, default_group)
-    for g in sorted(layout0):
-        entries.extend(layout0[g])
-    # Carried lines may repeat across runs of hand edits: keep one per (group, source, text).
-    uniq = {}
+    # Copies kept by an earlier run: {original: copy}.
+    earlier = dict((o, p) for p, o in sorted(found.preserved.items()))
+    entries = assemble(per_source, earlier)
+    built = _build(entries, groups, app_groups, output_dir, pins, resolve)
+    output_paths = ["%s/%s.txt" % (output_dir, g) for g in built.all_groups]
+
+    # Originals at layout paths, read once as sources (or used as constraints) before they are replaced.
+    read_rels = set(found.sources) | set(included_by)
+    overwritten = [p for p in output_paths if p not in layout_rels and (p in read_rels or p in constraint_targets)]
+    over = set(overwritten)
+    for p in output_paths:
+        if p not in layout_rels and p not in over and os.path.lexists(safe_join(root, p)):
+            plan.blockers.append({"path": p, "line": None, "column": None, "kind": "overwrite",
+                                  "message": "the layout would replace this file, which is not a requirements source "
+                                             "(requirements_patterns); add it to the patterns or move it"})
+
+    refs, problems = dockerfile_references(found.dockerfiles, sorted(live_set | over), read_disk)
+    plan.dockerfile_references = refs
+    for p in problems:
+        plan.notes.append({"path": p["path"], "message": "Dockerfile not read: %s" % p["message"]})
+    if remove_sources:
+        plan.remove, plan.kept_sources = _removal(live, refs, included_by, found.aliases, set(output_paths))
+    remaining.update(read_rels - over - set(plan.remove) - layout_rels)
+
+    # Who names an overwritten original: kept files (-r/-c) and the layout's own -c lines.
+    referenced = {}
+    for rel in sorted(remaining):
+        try:
+            text = read_disk(rel)
+        except ConsolidationError:
+            continue  # an unreadable include: already an unparsed line of its includer
+        for e in parse_text(text, rel):
+            target = _named_file(e)
+            if target in over:
+                referenced.setdefault(target, []).append({"path": rel, "line": e["line"],
+                                                          "option": "-r" if e["kind"] == "include" else "-c"})
     for e in entries:
-        uniq.setdefault((e["group"], e["path"], e["line"], e["via"] or "", e["text"], e["kind"], e.get("key")), e)
-    entries = list(uniq.values())
-    entries.sort(key=lambda e: (e["group"], e["path"], e["line"], e["via"] or "", e["kind"], e.get("key") or ""))
+        if e["kind"] == "constraint" and not e.get("url") and e["target"] in over and (e["via"] or e["path"]) not in remaining:
+            ref = {"path": "%s/%s.txt" % (output_dir, e["group"]), "line": None, "option": "-c"}
+            if ref not in referenced.setdefault(e["target"], []):
+                referenced[e["target"]].append(ref)
 
-    all_groups = list(groups)
-    for g in sorted(set(e["group"] for e in entries)):
-        if g not in all_groups:
-            all_groups.append(g)
+    # Keep a copy of each referenced original unless it is base.txt and the layout's base.txt
+    # means exactly the same (then the references stay); grow the set until it holds.
+    preserve = set(o for o in referenced if o != base_rel)
+    same_candidates = set(o for o in referenced if o == base_rel)
+    rewritten = []
+    while referenced:
+        as_layout.clear()
+        as_layout.update(same_candidates - preserve)
+        copies = dict((o, preserved_path(o)) for o in sorted(preserve))
+        overlay.clear()
+        plan.rewrites = {}
+        plan.preserved = {}
+        rewritten = []
+        blockers = []
+        for o in sorted(preserve):
+            try:
+                new, _rw, probs = rewrite_references(read_disk_bytes(o), o, copies)
+            except ConsolidationError as exc:
+                blockers.append(exc.as_dict())
+                continue
+            blockers.extend(probs)
+            text = preserved_text(o, decode_text(new, o))
+            overlay[copies[o]] = text
+            plan.preserved[copies[o]] = text.encode("utf-8")
+        # A copy stays in the tree too: the originals it names are referenced as well.
+        more = False
+        for o in sorted(preserve):
+            for e in parse_text(read_disk(o), o):
+                target = _named_file(e)
+                if target not in over:
+                    continue
+                ref = {"path": copies[o], "line": e["line"] + 1, "option": "-r" if e["kind"] == "include" else "-c"}
+                if target not in referenced:
+                    (same_candidates if target == base_rel else preserve).add(target)
+                    more = True
+                if ref not in referenced.setdefault(target, []):
+                    referenced[target].append(ref)
+        if more:
+            continue
+        holders = sorted(set(r["path"] for o in preserve for r in referenced[o] if r["path"] in remaining))
+        for rel in holders:
+            try:
+                new, rw, probs = rewrite_references(read_disk_bytes(rel), rel, copies)
+            except ConsolidationError as exc:
+                blockers.append(exc.as_dict())
+                continue
+            blockers.extend(probs)
+            rewritten.extend(rw)
+            if rw:
+                overlay[rel] = decode_text(new, rel)
+                plan.rewrites[rel] = new
+        again, again_by = read_all(sorted(live_set & remaining))
+        if plan.errors:
+            return plan
+        sources_now = dict(per_source)
+        sources_now.update(again)
+        entries = assemble(sources_now, dict(earlier, **copies))
+        built = _build(entries, groups, app_groups, output_dir, pins, resolve)
+        rels = dict(("%s/%s.txt" % (output_dir, g), built.texts[g]) for g in built.texts)
+        differ = []
+        for o in sorted(same_candidates - preserve):
+            before, _i = read_source(root, o, read_disk, include=include)
+            after, _i = read_source("", o, read=lambda r: rels[r] if r in rels else read(r))
+            if requirements_meaning(before) != requirements_meaning(after):
+                differ.append(o)
+        if not differ:
+            included_by = dict((k, list(v)) for k, v in included_by.items())
+            for rel in again:
+                for inc, users in list(included_by.items()):
+                    if rel in users:
+                        users.remove(rel)
+            for inc, users in again_by.items():
+                included_by.setdefault(inc, []).extend(users)
+            included_by = dict((k, v) for k, v in included_by.items() if v)
+            per_source = sources_now
+            plan.blockers.extend(blockers)
+            break
+        preserve.update(differ)
 
-    plan.all_conflicts = find_conflicts(_layout_of(entries), all_groups)
-    entries, pin_res, plan.unused_pins = apply_pins(entries, pins)
-    layout = _layout_of(entries)
-    conflicts = find_conflicts(layout, all_groups) if pin_res else plan.all_conflicts
-    newest_res = []
-    if conflicts and resolve == "newest":
-        entries, newest_res, plan.unresolvable = resolve_newest(entries, conflicts)
-        layout = _layout_of(entries)
-        conflicts = find_conflicts(layout, all_groups)
-    plan.resolutions = pin_res + newest_res
-    plan.conflicts = conflicts
-    for r in pin_res:
+    for o in sorted(preserve):
+        copy = preserved_path(o)
+        if copy in output_paths or (copy in found.sources) or (
+                os.path.lexists(safe_join(root, copy)) and found.preserved.get(copy) != o):
+            plan.blockers.append({"path": copy, "line": None, "column": None, "kind": "overwrite",
+                                  "message": "cannot keep the original %s there: the name is taken" % o})
+    for o in overwritten:
+        group = group_for(o, rules, default_group) if o in live_set else None
+        docker = ["%s:%d" % (r["path"], r["line"]) for r in refs if o in r["sources"]]
+        actions = []
+        for r in referenced.get(o, []):
+            if o in preserve:
+                action = "names the copy %s" % preserved_path(o)
+            else:
+                action = "unchanged: the layout's file expresses exactly what the original did"
+            actions.append(dict(r, action=action))
+        plan.overwritten.append({"path": o, "group": group, "constraints_only": o not in live_set and o in constraint_targets,
+                                 "preserved_as": preserved_path(o) if o in preserve else None,
+                                 "references": actions, "dockerfile_references": docker})
+        if group:
+            what = "read as a source of group %s and kept in the proof" % group
+        elif o in constraint_targets:
+            what = "used as a constraints file (-c), not merged"
+        else:
+            what = "read only through the includes that name it"
+        msg = "an original file at a layout path: the layout writes its own file there; the original is %s" % what
+        if o in preserve:
+            msg += "; its content is kept as %s and the %d reference(s) to it from files that stay name that copy" % (
+                preserved_path(o), len(actions))
+        elif actions:
+            msg += "; %d reference(s) to it stay: the layout's file expresses exactly what the original did" % len(actions)
+        if docker:
+            msg += "; %d Dockerfile instruction(s) copy or install it (%s) and get the layout's file from now on" % (
+                len(docker), ", ".join(docker[:3]) + (", ..." if len(docker) > 3 else ""))
+        plan.notes.append({"path": o, "message": msg})
+    plan.rewritten_references = rewritten
+
+    plan.all_conflicts = built.all_conflicts
+    plan.unused_pins = built.unused_pins
+    plan.unresolvable = built.unresolvable
+    plan.resolutions = built.resolutions
+    plan.conflicts = built.conflicts
+    plan.hoisted = built.hoisted
+    all_groups = built.all_groups
+    entries = built.entries
+    layout = built.layout
+    hoisted_layout = built.hoisted_layout
+    texts, written = built.texts, built.written
+    for r in built.pin_res:
         r["conflict"] = any(c["package"] == r["package"] for c in plan.all_conflicts)
-    for r in newest_res:
+    for r in built.newest_res:
         r["conflict"] = True
 
     plan.unparsed = [{"path": e["path"], "line": e["line"], "via": e["via"], "group": e["group"], "text": e["text"],
                       "message": e["message"]} for e in entries if e["kind"] == "unparsed"]
     plan.unparsed.sort(key=lambda u: (u["path"], u["line"], u["group"]))
-
-    hoisted_layout, plan.hoisted = hoist(layout, all_groups, app_groups)
-
-    refs, problems = dockerfile_references(found.dockerfiles, live, read)
-    plan.dockerfile_references = refs
-    for p in problems:
-        plan.notes.append({"path": p["path"], "message": "Dockerfile not read: %s" % p["message"]})
 
     # Per-source file records and stats.
     req_lines = set()
@@ -1407,8 +1812,7 @@ def plan_layout(root, patterns=None, exclude_dirs=None, exclude_paths=(), output
                            "includes": sorted(set(e["path"] for e in ents if e["path"] != rel)),
                            "unparsed": sum(1 for e in ents if e["kind"] == "unparsed")})
 
-    texts, notes, written = render_layout(hoisted_layout, all_groups, output_dir, plan.resolutions)
-    for n in notes:
+    for n in built.notes:
         plan.notes.append({"path": None, "message": n})
     for g in all_groups:
         own_before = set(e["name"] for e in layout.get(g, []) if e["kind"] == "req")
@@ -1424,49 +1828,27 @@ def plan_layout(root, patterns=None, exclude_dirs=None, exclude_paths=(), output
         "conflicts_found": len(plan.all_conflicts), "conflicts": len(plan.conflicts),
         "resolutions": len(plan.resolutions), "hoisted": len(plan.hoisted),
         "dockerfile_references": len(refs), "lost": 0,
+        "overwritten": len(overwritten), "preserved": len(set(found.preserved) | set(plan.preserved)),
+        "rewritten_references": len(rewritten),
         "packages": dict((g, plan.groups[g]["packages"]) for g in all_groups),
     }
 
     if not live and not carried:
         plan.notes.append({"path": None, "message": "no requirements file found; nothing to consolidate"})
+        plan.remove, plan.rewrites, plan.preserved = [], {}, {}
         return plan
-    if plan.conflicts:
+    if plan.conflicts or plan.blockers:
+        plan.remove, plan.rewrites, plan.preserved = [], {}, {}
         return plan
 
     plan.proof = prove(layout, texts, output_dir, all_groups)
     plan.lost = [p for p in plan.proof if p["status"] == "lost"]
     plan.stats["lost"] = len(plan.lost)
     if plan.lost:
+        plan.remove, plan.rewrites, plan.preserved = [], {}, {}
         return plan
     for g in all_groups:
         plan.outputs["%s/%s.txt" % (output_dir, g)] = texts[g].encode("utf-8")
-
-    if remove_sources:
-        protected = {}
-        for r in refs:
-            for src in r["sources"]:
-                protected.setdefault(src, "referenced by Dockerfile %s:%d" % (r["path"], r["line"]))
-        includes_of = {}
-        for inc, users in included_by.items():
-            for u in users:
-                includes_of.setdefault(u, set()).add(inc)
-        todo = sorted(protected)
-        while todo:
-            kept = todo.pop()
-            for inc in sorted(includes_of.get(kept, ())):
-                if inc not in protected:
-                    protected[inc] = "included (-r) by %s, which is kept" % kept
-                    todo.append(inc)
-        for rel in live:
-            if rel in plan.outputs:
-                continue
-            if rel in protected:
-                plan.kept_sources.append({"path": rel, "reason": protected[rel]})
-                continue
-            plan.remove.append(rel)
-        removed = set(plan.remove)
-        for alias, target in sorted(found.aliases.items()):
-            if target in removed:
-                plan.remove.append(alias)
-        plan.remove.sort()
+    if not remove_sources:
+        plan.remove = []
     return plan

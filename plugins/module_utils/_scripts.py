@@ -38,7 +38,8 @@ import posixpath
 import re
 import stat
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils._diff import is_secret_key, redact_text, redacted
+from ansible_collections.sutazai.consolidation.plugins.module_utils._redact import redact_text
+from ansible_collections.sutazai.consolidation.plugins.module_utils import _shell
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import read_bytes
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import walk_tree
@@ -138,21 +139,8 @@ _ARGPARSE_DESC = re.compile(r"""description\s*=\s*[rRuUfF]{0,2}(\"\"\"|'''|"|')(
 _PY_DOCSTRING = re.compile(r"""^\s*[rRuU]?(\"\"\"|''')(.*?)\1""", re.S)
 
 
-_INLINE_PAIR = re.compile(r"""([A-Za-z_][\w.-]*)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;]+)""")
-
-
-def _redact_inline(text):
-    """Redact values of secret-looking ``KEY=value`` / ``key: value`` pairs anywhere in a line."""
-    def repl(m):
-        value = m.group(3).strip("\"'")
-        if is_secret_key(m.group(1)) and value and not value.startswith("${") and "<redacted" not in value:
-            return m.group(1) + m.group(2) + redacted(value)
-        return m.group(0)
-    return _INLINE_PAIR.sub(repl, redact_text(text))
-
-
 def _one_line(text):
-    text = " ".join(_redact_inline(text).split())
+    text = " ".join(redact_text(text).split())
     if len(text) > PURPOSE_WIDTH:
         text = text[:PURPOSE_WIDTH - 3].rstrip() + "..."
     return text
@@ -273,296 +261,81 @@ def _python_signature(data, tree):
 
 
 # -- shell normal form ------------------------------------------------------------------------
-_SH_CODE_SPECIAL = re.compile(r"[ \t\n'\"\\`$#(){}<]")
-_SH_PARAM_SPECIAL = re.compile(r"['\"\\`$}{]")
-_SH_DQ_SPECIAL = re.compile(r"[\"\\`$]")
-_SH_BQ_SPECIAL = re.compile(r"[`\\'\"]")
-_SH_HEREDOC = re.compile(r"<<(-?)[ \t]*(?:'([^'\n]*)'|\"([^\"\n]*)\"|\\?([^\s;&|<>()'\"]+))")
-_WORD_START_BEFORE = " \t\n;&|()<>"
-
-
-class _Unsupported(Exception):
-    """The shell lexer met something it cannot normalise safely (compared byte-wise instead)."""
+_BLANK_RUN = re.compile(r"[ \t]+")
 
 
 def shell_normal_form(text):
     """Return the normal form (str) of shell source ``text``, or None when it cannot be made safely.
 
-    Conservative rules, so that equal normal forms mean the same commands:
+    Built on the collection's shell tokenizer (``_shell``). Conservative rules, so that equal
+    normal forms mean the same commands:
 
     * the shebang line is kept (whitespace collapsed);
-    * comments are dropped: a ``#`` that starts a word outside quotes, ``${...}``, ``$((...))``
-      and heredoc bodies (``${x#y}``, ``$#``, ``"a # b"``, ``a#b`` are not comments);
+    * comments are dropped: a ``#`` that starts a word outside quotes and expansions
+      (``${x#y}``, ``$#``, ``"a # b"``, ``a#b`` are not comments; nor is anything in a
+      here-document body or an arithmetic expansion);
     * outside quotes, runs of spaces and tabs become one space and lines are stripped; blank
-      lines are dropped;
-    * everything inside single, double and ``$'...'`` quotes, ``${...}`` and heredoc bodies is
-      kept byte for byte (whitespace included); a backslash-newline continuation is kept;
+      lines are dropped (inside ``$(...)`` too);
+    * everything inside single, double and ``$'...'`` quotes, ``${...}``, backquotes and
+      here-document bodies is kept byte for byte (whitespace included; each body line and the
+      closing delimiter line become one line of the form, marked with a leading NUL); a
+      backslash-newline continuation is kept;
     * ``\\r`` is not whitespace (a CRLF script behaves differently).
 
-    None is returned for an unterminated quote, expansion or heredoc, or a ``<<`` inside an
-    arithmetic expansion: such files are only compared byte-wise.
+    None is returned when the text does not tokenize (an unterminated quote, expansion or
+    here-document), and when an arithmetic expansion or command holds ``<<`` (``$((`` and
+    ``((`` may also open nested subshells, where ``<<`` would start a here-document): such
+    files are only compared byte-wise.
     """
     try:
-        return _ShellLexer(text).run()
-    except _Unsupported:
+        lexed = _shell.tokenize(text, blanks=True)
+    except _shell.ShellSyntaxError:
         return None
-
-
-class _ShellLexer(object):
-    def __init__(self, text):
-        self.text = text
-        self.i = 0
-        self.lines = []
-        self.cur = []
-        self.space = False
-        self.stack = []  # frames: ["cmd", depth] | ["arith", depth] | ["param"] | ["dq"] | ["bq"]
-        self.heredocs = []
-
-    # output
-    def emit(self, s):
-        if self.space:
-            self.cur.append(" ")
-            self.space = False
-        self.cur.append(s)
-
-    def newline(self):
-        self.space = False
-        line = "".join(self.cur)
-        if line:
-            self.lines.append(line)
-        self.cur = []
-        if self.heredocs:
-            self.read_heredocs()
-
-    def read_heredocs(self):
-        text = self.text
-        for strip_tabs, delim in self.heredocs:
-            while True:
-                if self.i >= len(text):
-                    raise _Unsupported("unterminated heredoc")
-                j = text.find("\n", self.i)
-                j = len(text) if j < 0 else j
-                line = text[self.i:j]
-                self.i = j + 1
-                self.lines.append("\0" + line)  # verbatim body line (NUL marks it as data)
-                if (line.lstrip("\t") if strip_tabs else line) == delim:
-                    break
-        self.heredocs = []
-        if self.i > len(text):
-            self.i = len(text)
-
-    def context(self):
-        return self.stack[-1][0] if self.stack else "top"
-
-    def run(self):
-        text = self.text
-        if text.startswith("#!"):
-            j = text.find("\n")
-            j = len(text) if j < 0 else j
-            self.lines.append(re.sub(r"[ \t]+", " ", text[:j]).strip(" \t"))
-            self.i = j + 1 if j < len(text) else j
-        n = len(text)
-        while self.i < n:
-            ctx = self.context()
-            if ctx == "dq":
-                self.step_dq()
-            elif ctx == "param":
-                self.step_param()
-            elif ctx == "bq":
-                self.step_bq()
-            else:
-                self.step_code(ctx)
-        if self.stack or self.heredocs:
-            raise _Unsupported("unterminated quote or expansion")
-        self.newline()
-        return "\n".join(self.lines)
-
-    def _literal_until(self, rx):
-        m = rx.search(self.text, self.i)
-        j = m.start() if m else len(self.text)
-        if j > self.i:
-            self.emit(self.text[self.i:j])
-            self.i = j
-        return m is not None
-
-    def single_quoted(self, ansi):
-        text = self.text
-        j = self.i + (2 if ansi else 1)
-        while True:
-            k = text.find("'", j)
-            if k < 0:
-                raise _Unsupported("unterminated single quote")
-            if ansi and _odd_backslashes(text, k):
-                j = k + 1
-                continue
-            break
-        self.emit(text[self.i:k + 1])
-        self.i = k + 1
-
-    def expansion(self, ctx):
-        """Handle ``$`` at self.i in any context; True when consumed."""
-        text = self.text
-        nxt = text[self.i + 1:self.i + 2]
-        if nxt == "{":
-            self.emit("${")
-            self.stack.append(["param"])
-            self.i += 2
-        elif text.startswith("$((", self.i):
-            self.emit("$((")
-            self.stack.append(["arith", 1])
-            self.i += 3
-        elif nxt == "(":
-            self.emit("$(")
-            self.stack.append(["cmd", 0])
-            self.i += 2
-        elif nxt == "'" and ctx != "dq":
-            self.single_quoted(True)
-        else:
-            self.emit("$")
-            self.i += 1
-
-    def step_code(self, ctx):
-        text = self.text
-        if not self._literal_until(_SH_CODE_SPECIAL):
-            return
-        c = text[self.i]
-        if c in " \t":
-            while self.i < len(text) and text[self.i] in " \t":
-                self.i += 1
-            if self.cur:
-                self.space = True
-        elif c == "\n":
-            self.i += 1
-            self.newline()
-        elif c == "'":
-            self.single_quoted(False)
-        elif c == '"':
-            self.emit('"')
-            self.stack.append(["dq"])
-            self.i += 1
-        elif c == "\\":
-            self.escaped()
-        elif c == "`":
-            self.open_backquote()
-        elif c == "$":
-            self.expansion(ctx)
-        elif c == "#":
-            prev = text[self.i - 1] if self.i else "\n"
-            if ctx != "arith" and prev in _WORD_START_BEFORE:
-                j = text.find("\n", self.i)
-                self.i = len(text) if j < 0 else j
-            else:
-                self.emit("#")
-                self.i += 1
-        elif c == "(":
-            if ctx in ("cmd", "arith"):
-                self.stack[-1][1] += 1
-            self.emit("(")
-            self.i += 1
-        elif c == ")":
-            self.emit(")")
-            self.i += 1
-            if ctx in ("cmd", "arith"):
-                if self.stack[-1][1] == 0:
-                    self.stack.pop()
-                else:
-                    self.stack[-1][1] -= 1
-                    if ctx == "arith" and self.stack[-1][1] == 0 and text[self.i:self.i + 1] == ")":
-                        self.emit(")")
-                        self.i += 1
-                        self.stack.pop()
-        elif c == "<":
-            m = _SH_HEREDOC.match(text, self.i)
-            if m and not text.startswith("<<<", self.i):
-                if ctx == "arith":
-                    raise _Unsupported("<< in arithmetic")
-                delim = next(g for g in (m.group(2), m.group(3), m.group(4)) if g is not None)
-                self.heredocs.append((m.group(1) == "-", delim))
-                self.emit(m.group(0))
-                self.i = m.end()
-            else:
-                self.emit("<")
-                self.i += 1
-        else:  # { or } in code: literal
-            self.emit(c)
-            self.i += 1
-
-    def step_dq(self):
-        text = self.text
-        if not self._literal_until(_SH_DQ_SPECIAL):
-            raise _Unsupported("unterminated double quote")
-        c = text[self.i]
-        if c == '"':
-            self.emit('"')
-            self.i += 1
-            self.stack.pop()
-        elif c == "\\":
-            self.escaped()
-        elif c == "`":
-            self.open_backquote()
-        else:
-            self.expansion("dq")
-
-    def escaped(self):
-        """Emit a backslash and the character it escapes (one char at the end of the text)."""
-        pair = self.text[self.i:self.i + 2]
-        self.emit(pair)
-        self.i += len(pair)
-
-    def open_backquote(self):
-        """Emit a backquote that opens a command substitution and enter it."""
-        self.emit("`")
-        self.stack.append(["bq"])
-        self.i += 1
-
-    def step_param(self):
-        text = self.text
-        if not self._literal_until(_SH_PARAM_SPECIAL):
-            raise _Unsupported("unterminated ${")
-        c = text[self.i]
-        if c == "}":
-            self.emit("}")
-            self.i += 1
-            self.stack.pop()
-        elif c == "{":
-            raise _Unsupported("nested brace in ${")
-        elif c == "'":
-            self.single_quoted(False)
-        elif c == '"':
-            self.emit('"')
-            self.stack.append(["dq"])
-            self.i += 1
-        elif c == "\\":
-            self.escaped()
-        elif c == "`":
-            self.open_backquote()
-        else:
-            self.expansion("param")
-
-    def step_bq(self):
-        # Backquoted commands are kept verbatim (no comment or whitespace handling inside).
-        text = self.text
-        if not self._literal_until(_SH_BQ_SPECIAL):
-            raise _Unsupported("unterminated backquote")
-        c = text[self.i]
-        if c == "`":
-            self.emit("`")
-            self.i += 1
-            self.stack.pop()
-        elif c == "\\":
-            self.escaped()
-        else:
-            self.emit(c)
-            self.i += 1
-
-
-def _odd_backslashes(text, k):
-    n = 0
-    k -= 1
-    while k >= 0 and text[k] == "\\":
-        n += 1
-        k -= 1
-    return n % 2 == 1
+    for start, end in lexed.arithmetic:
+        if "<<" in text[start:end]:
+            return None
+    lines = []
+    pos = 0
+    if text.startswith("#!"):
+        j = text.find("\n")
+        j = len(text) if j < 0 else j
+        lines.append(_BLANK_RUN.sub(" ", text[:j]).strip(" \t"))
+        pos = j
+    # Events by position: blanks (kind 0) collapse, line ends (1) end a line, here-document
+    # bodies with their closing line (2) are kept line by line, comments (3) are dropped.
+    events = [(t.start, t.end, 3) if t.kind == _shell.COMMENT else (t.start, t.close_end, 2)
+              for t in lexed.tokens if t.kind == _shell.COMMENT or t.kind == _shell.HEREDOC]
+    events.extend((a, b, 1 if text[a] == "\n" else 0) for a, b in lexed.blanks)
+    events.sort()
+    cur = []
+    space = False
+    for start, end, kind in events:
+        if start < pos:
+            continue
+        if start > pos:
+            if space:
+                cur.append(" ")
+                space = False
+            cur.append(text[pos:start])
+        pos = end
+        if kind == 0:
+            if cur:
+                space = True
+        elif kind == 1:
+            space = False
+            if cur:
+                lines.append("".join(cur))
+                cur = []
+        elif kind == 2:
+            lines.extend("\0" + line for line in text[start:end].split("\n"))
+            pos = end + 1
+    if pos < len(text):
+        if space:
+            cur.append(" ")
+        cur.append(text[pos:])
+    if cur:
+        lines.append("".join(cur))
+    return "\n".join(lines)
 
 
 def shell_coarse_key(text):

@@ -53,9 +53,9 @@ import os
 import re
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _compose, _env
-from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
+from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError, too_deep
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import decode_text, read_bytes
-from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import safe_join, walk_tree
+from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import NOT_UTF8_NAME, safe_join, walk_tree
 
 try:
     from ruamel.yaml import YAML
@@ -163,6 +163,8 @@ def load_yaml(rel, text, duplicates="error"):
         raise _mark_error(rel, exc, "invalid_yaml")
     except YAMLError as exc:
         raise ConsolidationError("invalid YAML: %s" % str(exc).split("\n", 1)[0], rel, kind="invalid_yaml")
+    except RecursionError:
+        raise too_deep(rel, "YAML document")
     warnings = ["%s:%d:%d: duplicate key %r: the first value is kept" % (rel, line, col, key) for line, col, key in dupes]
     return doc, warnings
 
@@ -211,6 +213,8 @@ def load_json(rel, text):
         doc = json.loads(text, object_pairs_hook=hook)
     except ValueError as exc:
         raise ConsolidationError("invalid JSON: %s" % exc.msg, rel, exc.lineno, exc.colno, kind="invalid_json")
+    except RecursionError:
+        raise too_deep(rel, "JSON document")
     return doc, ["%s: duplicate key %r: the last value is used" % (rel, k) for k in sorted(set(dupes))]
 
 
@@ -1090,7 +1094,7 @@ def build_registry(root, sources=None, on_invalid="fail", exclude_paths=(), grou
     # Compose files.
     walk = walk_tree(root, exclude_paths=exclude_paths, match=_compose.is_compose_file)
     for s in walk.skipped:
-        if _compose.is_compose_file(s["path"]):
+        if _compose.is_compose_file(s["path"]) or NOT_UTF8_NAME in s["reason"]:
             plan.skipped.append(s)
     reals = {}
     for tf in walk.files:

@@ -65,7 +65,7 @@ except ImportError:  # pragma: no cover - reported by the module
     _Visitor = object
     _METADATA = ()
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
+from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError, python_too_deep
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import read_bytes
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import walk_tree
 
@@ -525,6 +525,10 @@ class ScanState(object):
         out.python_files.append(f.rel)
         self.real[f.rel] = f.real
         self.texts[f.rel] = raw.decode("utf-8", "replace")
+        deep = python_too_deep(raw, f.rel)
+        if deep is not None:
+            out.invalid.append(deep.as_dict())
+            return
         try:
             module = cst.parse_module(raw)
         except cst.ParserSyntaxError as exc:

@@ -42,8 +42,10 @@ Where terms are searched (:data:`FILE_TYPES`), by kind:
   (never bytes, never a string without whitespace -- a key or a name -- and in f-strings only
   the literal text parts); ``identifier`` parts (``QuantumPlanner``, ``MAGIC_DELAY``: names split at
   ``_`` and case changes) are reported as needing a rename and never edited;
-* shell (``*.sh``, ``*.bash``): ``comment`` -- a ``#`` at the start of a line or after a space
-  or tab, outside quotes and here-documents;
+* shell (``*.sh``, ``*.bash``; the collection's shell tokenizer, ``_shell``): ``comment`` -- a
+  ``#`` where a new word starts (line start, after a blank or an operator), outside quotes,
+  ``${...}`` and arithmetic; here-document bodies (``<<EOF``, ``<<-EOF``, ``<<'EOF'``,
+  ``<<"EOF"``, ``<<\\EOF``) are data, never searched as comments;
 * YAML (``*.yml``, ``*.yaml``): ``comment`` -- a ``#`` at a line start or after whitespace,
   outside every scalar token of the YAML scanner (block scalars included); scalar values are
   reported as ``data``;
@@ -81,7 +83,8 @@ try:
 except ImportError:  # pragma: no cover - reported by the module
     HAS_YAML = False
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
+from ansible_collections.sutazai.consolidation.plugins.module_utils import _shell
+from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError, too_deep
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import decode_text, read_bytes
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import DEFAULT_EXCLUDES, is_linked, walk_tree
 
@@ -466,58 +469,33 @@ def markdown_segments(text):
 
 
 def shell_segments(text, display):
-    """Return the comment segments of a shell script.
+    """Return the comment segments of a shell script (the collection's shell tokenizer,
+    ``_shell``, decides).
 
-    A ``#`` starts a comment at a line start or after a space or tab, outside single, double,
-    ``$'...'`` and backtick quotes and here-document bodies.
+    A ``#`` starts a comment where a new word would start (at a line start, after a blank or
+    an operator such as ``;`` or ``|``), outside single, double, ``$'...'`` and backtick
+    quotes, ``${...}`` and arithmetic; here-document bodies are data, never comments (with
+    ``<<EOF``, ``<<-EOF``, ``<<'EOF'``, ``<<"EOF"``, ``<<\\EOF`` alike; ``<<<`` is a
+    here-string). A segment runs from after the ``#`` to the line end (a ``\\r`` before the
+    ``\\n`` excluded).
 
-    :raises ConsolidationError: kind ``unparsed`` when a quote or here-document is still open
-        at the end of the file (nothing can be told apart safely).
+    :raises ConsolidationError: kind ``unparsed`` with the line and column where a quote,
+        expansion or here-document that is never closed starts (nothing can be told apart
+        safely).
     """
+    try:
+        lexed = _shell.tokenize(text)
+    except _shell.ShellSyntaxError as exc:
+        if exc.message.startswith("quote "):
+            message = "%s; comments cannot be told apart" % exc.message
+        else:
+            message = exc.message
+        raise ConsolidationError(message, display, exc.line, exc.column, kind="unparsed")
     segs = []
-    quote = None
-    quote_at = None
-    heredocs = []
-    for lineno, (pos, line, full) in enumerate(_lines(text), 1):
-        if heredocs and quote is None:
-            delim, strip_tabs = heredocs[0]
-            if (line.lstrip("\t") if strip_tabs else line) == delim:
-                heredocs.pop(0)
-            continue
-        j = 0
-        n = len(line)
-        while j < n:
-            c = line[j]
-            if quote == "'":
-                if c == "'":
-                    quote = None
-            elif quote in ('"', "$'", "`"):
-                if c == "\\":
-                    j += 1
-                elif (quote == '"' and c == '"') or (quote == "$'" and c == "'") or (quote == "`" and c == "`"):
-                    quote = None
-            else:
-                if c == "\\":
-                    j += 1
-                elif c == "$" and line[j + 1:j + 2] == "'":
-                    quote, quote_at = "$'", (lineno, j + 1)
-                    j += 1
-                elif c in "'\"`":
-                    quote, quote_at = c, (lineno, j + 1)
-                elif c == "#" and (j == 0 or line[j - 1] in " \t"):
-                    segs.append(Segment(pos + j + 1, pos + n, "comment"))
-                    break
-                elif c == "<" and line.startswith("<<", j) and not line.startswith("<<<", j):
-                    m = re.match(r"<<(-?)\s*(['\"]?)([A-Za-z_][\w.-]*)\2", line[j:])
-                    if m:
-                        heredocs.append((m.group(3), m.group(1) == "-"))
-                        j += m.end() - 1
-            j += 1
-    if quote is not None:
-        raise ConsolidationError("quote %s opened here is never closed; comments cannot be told apart" % quote,
-                                 display, quote_at[0], quote_at[1], kind="unparsed")
-    if heredocs:
-        raise ConsolidationError("here-document %s is never closed" % heredocs[0][0], display, kind="unparsed")
+    for tok in lexed.tokens:
+        if tok.kind == _shell.COMMENT:
+            end = tok.end - 1 if text.endswith("\r", tok.start, tok.end) else tok.end
+            segs.append(Segment(tok.start + 1, end, "comment"))
     return segs
 
 
@@ -663,6 +641,8 @@ def python_segments(text, display, tmap=None):
         tree = ast.parse(text, display)
     except (SyntaxError, ValueError) as exc:
         raise _syntax_error(display, exc)
+    except (RecursionError, MemoryError):
+        raise too_deep(display, "Python file")
     lines = io.StringIO(text, newline="").readlines()
     row_start = [0]
     for line in lines:

@@ -295,6 +295,7 @@ from ansible_collections.sutazai.consolidation.plugins.module_utils._changes imp
 from ansible_collections.sutazai.consolidation.plugins.module_utils._common import (
     PHASE_ARGUMENT_SPEC, blocked, check_root, finish, phase_paths)
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
+from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import undecodable_warning
 
 PHASE = "base_agent"
 _ACTIONS = {"canonical": "kept", "duplicate": "removed", "replaced": "replaced by the canonical",
@@ -404,6 +405,9 @@ def main():
                 signature_differences=plan.signatures, unparsed=plan.unparsed,
                 created=[], notes=plan.notes, proof=plan.proof, stats=stats, skipped_files=plan.skipped,
                 changes=[], journal=None)
+    name_warning = undecodable_warning(plan.skipped, PHASE)
+    if name_warning:
+        module.warn(name_warning)
     if plan.block_reason:
         blocked(module, PHASE, plan.block_reason, plan.errors, summary_rows=_rows(plan, False),
                 details=_details(plan, plan.errors), **base)

@@ -124,6 +124,13 @@ invalid:
   returned: always
   type: list
   elements: dict
+skipped_files:
+  description:
+    - Tree entries not read (path, reason) -- symlinked Compose files, unreadable folders, and names that are
+      not valid UTF-8 (shown with C(\\xNN) escapes).
+  returned: always
+  type: list
+  elements: dict
 changes:
   description: Planned or made changes, C({path, action}).
   returned: always
@@ -148,7 +155,7 @@ from ansible_collections.sutazai.consolidation.plugins.module_utils._common impo
     PHASE_ARGUMENT_SPEC, blocked, check_root, finish, phase_paths)
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import read_text, text_or_none
-from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import safe_join
+from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import safe_join, undecodable_warning
 
 PHASE = "secrets"
 
@@ -166,8 +173,12 @@ def main():
     p = module.params
     root, backup_root, report_dir = phase_paths(p)
     check_root(module, root)
-    rels, dummy = _compose.find_compose_files(root, (backup_root, report_dir))
-    base = dict(compose_files=rels, moved=[], exposures=[], skipped=[], invalid=[], changes=[], journal=None)
+    rels, walk_skipped = _compose.find_compose_files(root, (backup_root, report_dir))
+    name_warning = undecodable_warning(walk_skipped, PHASE)
+    if name_warning:
+        module.warn(name_warning)
+    base = dict(compose_files=rels, moved=[], exposures=[], skipped=[], invalid=[], changes=[], journal=None,
+                skipped_files=walk_skipped)
 
     composes, invalid = [], []
     for rel in rels:

@@ -173,6 +173,7 @@ from ansible_collections.sutazai.consolidation.plugins.module_utils._changes imp
 from ansible_collections.sutazai.consolidation.plugins.module_utils._common import (
     PHASE_ARGUMENT_SPEC, blocked, check_root, finish, phase_paths)
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
+from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import undecodable_warning
 
 PHASE = "config"
 
@@ -240,6 +241,9 @@ def main():
         "removed": 0,
     }
     base.update(shims=entries, invalid=scan.invalid, skipped_files=scan.skipped, stats=stats)
+    name_warning = undecodable_warning(scan.skipped, PHASE)
+    if name_warning:
+        module.warn(name_warning)
     to_remove = [e["path"] for e in entries if e["action"] == "remove"]
     if scan.unreadable and to_remove:
         for e in entries:

@@ -244,8 +244,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils import _connections, _env
-from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
+from ansible_collections.sutazai.consolidation.plugins.module_utils import _connections, _env, _redact
+from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError, too_deep
 
 try:
     import yaml
@@ -280,6 +280,8 @@ def read_registry(path, display):
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConsolidationError("invalid YAML: %s" % problem, display, mark.line + 1 if mark else None,
                                  mark.column + 1 if mark else None, kind="invalid_yaml")
+    except RecursionError:
+        raise too_deep(display, "registry YAML")
 
 
 def _summary(checks, skipped, problem):
@@ -362,6 +364,11 @@ def main():
 
     targets = [_connections.normalize_target(s, p["timeout"], env, env_display) for s in specs]
     secrets = [t["password"] for t in targets if t["password"]]
+    # Credentials written into a target URL (user:pass@, ?token=) are secrets too: hidden in
+    # every message and in the module arguments Ansible prints at -vvv.
+    for s in specs:
+        if s.get("url"):
+            secrets.extend(sorted(_redact.secrets_in_text(s["url"])))
     for s in secrets:
         module.no_log_values.add(s)
     checks = [_connections.check(t, secrets) for t in targets]

@@ -291,6 +291,7 @@ from ansible_collections.sutazai.consolidation.plugins.module_utils._changes imp
 from ansible_collections.sutazai.consolidation.plugins.module_utils._common import (
     PHASE_ARGUMENT_SPEC, blocked, check_root, finish, phase_paths)
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
+from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import undecodable_warning
 
 PHASE = _dockerfiles.PHASE
 
@@ -383,6 +384,9 @@ def main():
                 decisions=plan.decisions, compose_rewrites=plan.rewrites, unresolved_builds=plan.unresolved,
                 dynamic_references=plan.dynamic_refs, base_images=plan.base_images, invalid=plan.invalid,
                 skipped_files=plan.skipped, changes=[], journal=None)
+    name_warning = undecodable_warning(plan.skipped, PHASE)
+    if name_warning:
+        module.warn(name_warning)
     if plan.errors:
         invalid = [e for e in plan.errors if e.get("kind") != "compose_check"]
         reason = ("%d Compose file(s) could not be read or parsed (on_invalid=fail)" % len(invalid)) if invalid else \

@@ -15,13 +15,16 @@ description:
     Finds every env file under O(root) matching O(patterns) (default C(.env), C(.env.*), C(*.env) in any
     folder and C(config/**/*.env*)). Files ending in C(.example) or C(.template) are not merged; they
     feed the example file. Symlinks are not read (their target is). Backups, reports, C(.git),
-    C(node_modules) and virtualenvs are never read.
+    C(node_modules) and virtualenvs are never read. A file or folder whose name is not valid UTF-8 is
+    skipped and listed in RV(skipped_files) with C(\\xNN) escapes, with a warning.
   - >-
     Parses each file the way Docker Compose reads env files, with python-dotenv's parser and
     Compose's rules where they differ: single-quoted values are literal, an C(export) prefix is
     allowed, quoted values may span lines, C( #) starts a comment after an unquoted value. A key
     assigned twice in one file: the last assignment wins, with a warning. A line that is not an
-    assignment is an error naming file and line (O(on_invalid)). Values are not interpolated.
+    assignment is an error naming file and line (O(on_invalid)), and so is a control character (NUL or
+    another C0 character but tab) anywhere in a file, named with file, line and column; such a file is
+    never merged. Values are not interpolated.
   - >-
     Priority, highest first: the files in O(priority) (root-relative), then every other env file in path
     order. The value a key had before is the one from the highest-priority file that defines it.
@@ -74,8 +77,9 @@ options:
     default: true
   on_invalid:
     description:
-      - V(fail) blocks the phase (see O(strict)) when a file cannot be read or has a line that is not an
-        assignment, or a Compose file that must be checked is not valid YAML.
+      - V(fail) blocks the phase (see O(strict)) when a file cannot be read, has a line that is not an
+        assignment or holds a control character, or a Compose file that must be checked is not valid YAML
+        (or is nested too deeply to parse).
       - V(warn) skips such a file, lists it under RV(invalid) and goes on.
     type: str
     choices: [fail, warn]
@@ -163,6 +167,13 @@ invalid:
   returned: always
   type: list
   elements: dict
+skipped_files:
+  description:
+    - Tree entries not read (path, reason) -- symlinks, unreadable folders, and names that are not valid
+      UTF-8 (shown with C(\\xNN) escapes).
+  returned: always
+  type: list
+  elements: dict
 changes:
   description: Planned or made changes, C({path, action}) with action create, modify, delete or relink.
   returned: always
@@ -187,7 +198,8 @@ from ansible_collections.sutazai.consolidation.plugins.module_utils._common impo
     PHASE_ARGUMENT_SPEC, blocked, check_root, finish, phase_paths)
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import read_text
-from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import is_linked, safe_join, walk_tree
+from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import (
+    is_linked, safe_join, undecodable_warning, walk_tree)
 
 PHASE = "env"
 
@@ -280,9 +292,13 @@ def main():
     check_root(module, root)
     exclude = (backup_root, report_dir)
     base = dict(sources=[], examples=[], keys=0, overrides=[], secret_keys=[], duplicates=[], interpolated_keys=[],
-                compose_rewrites=[], invalid=[], changes=[], journal=None)
+                compose_rewrites=[], invalid=[], skipped_files=[], changes=[], journal=None)
 
-    merge, examples, dummy = discover(root, p["patterns"], exclude)
+    merge, examples, skipped = discover(root, p["patterns"], exclude)
+    base["skipped_files"] = skipped
+    name_warning = undecodable_warning(skipped, PHASE)
+    if name_warning:
+        module.warn(name_warning)
     invalid = []
     parsed, dups = read_env(root, merge, invalid)
     ex_parsed, dummy = read_env(root, examples, invalid)

@@ -60,6 +60,29 @@ description:
     runs read them back, so requirements whose source files are gone (O(remove_sources)) are carried
     over and a second run writes the same bytes.
   - >-
+    Outputs that are also inputs: the layout's own files (first line
+    C(# sutazai.consolidation requirements layout:)) are never read as sources, neither in
+    O(output_dir) nor through C(-r) (C(-r base.txt) of a layout file is implied, since every layout
+    file installs C(base.txt); C(-r) of another layout file is kept as a comment and listed in
+    RV(unparsed)). A file at a layout path that is not a layout file yet (a tree with its own
+    C(requirements/base.txt), C(dev.txt)...) is read once as a source of its group, proven like any
+    other source, and replaced; later runs carry its lines over from the provenance comments, so
+    the second run changes nothing. Listed in RV(overwritten).
+  - >-
+    A file the run keeps (not replaced, not removed) that includes (C(-r), C(--requirement)) or
+    constrains (C(-c), C(--constraint)) such an original would silently change meaning. When the
+    original is C(base.txt) and the layout's C(base.txt) expresses exactly the same requirements
+    (packages, extras, specifier sets, markers, URLs, hashes, options), the reference stays.
+    Otherwise the original's content is kept next to it as C(<name>.original.txt) (first line
+    C(# sutazai.consolidation requirements original:), never read as a source) and the reference is
+    rewritten in place to name that copy (C(-r base.txt) -> C(-r base.original.txt), nothing else
+    in the file changes), so the kept file installs exactly what it did; C(-c) lines the layout
+    writes for the original name the copy too. Rewrites are listed in RV(rewritten_references) and
+    journaled like every change. A reference that cannot be rewritten in place (continued or
+    quoted line), a copy whose name is taken, or a file at a layout path that is not a
+    requirements source blocks the phase naming the file. Dockerfiles that copy or install a
+    replaced original are reported (a warning and RV(overwritten)); they get the layout's file.
+  - >-
     Dockerfiles under O(root) that C(COPY)/C(ADD) a requirements file or C(RUN pip install -r) one
     are listed in RV(dockerfile_references) for the Dockerfile phase; they are not changed.
   - >-
@@ -285,6 +308,30 @@ dockerfile_references:
   type: list
   elements: dict
   sample: [{path: backend/Dockerfile, line: 4, instruction: COPY, files: [requirements.txt], sources: [backend/requirements.txt]}]
+overwritten:
+  description:
+    - Layout paths that held an original file, read as a source (group) or used as constraints
+      (constraints_only) before the layout replaces it; preserved_as names the kept copy (or null),
+      references lists the files that name it (path, line, option C(-r)/C(-c), action), and
+      dockerfile_references the Dockerfile instructions that copy or install it (C(path:line)).
+    - Empty once the layout files are in place (later runs).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - path: requirements/base.txt
+      group: base
+      constraints_only: false
+      preserved_as: requirements/base.original.txt
+      references: [{path: requirements/prod.txt, line: 6, option: "-r", action: "names the copy requirements/base.original.txt"}]
+      dockerfile_references: ["frontend/Dockerfile:8"]
+rewritten_references:
+  description: C(-r)/C(-c) options of kept files rewritten to the copy of a replaced original
+    (path, line, option, old, new).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{path: requirements/prod.txt, line: 6, option: include, old: "-r base.txt", new: "-r base.original.txt"}]
 kept_sources:
   description: With O(remove_sources), sources not removed and why (path, reason).
   returned: always
@@ -303,7 +350,7 @@ skipped_files:
 stats:
   description: Counts (sources, layout_files, dockerfiles, included_files, requirement_lines,
     carried_over, unparsed, conflicts_found, conflicts, resolutions, hoisted,
-    dockerfile_references, lost, packages per group).
+    dockerfile_references, lost, overwritten, preserved, rewritten_references, packages per group).
   returned: always
   type: dict
 changes:
@@ -330,10 +377,11 @@ errors:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils import _requirements
+from ansible_collections.sutazai.consolidation.plugins.module_utils import _redact, _requirements
 from ansible_collections.sutazai.consolidation.plugins.module_utils._changes import ChangeSet
 from ansible_collections.sutazai.consolidation.plugins.module_utils._common import (
     PHASE_ARGUMENT_SPEC, blocked, check_root, finish, phase_paths)
+from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import undecodable_warning
 
 PHASE = _requirements.PHASE
 _RULE = dict(pattern=dict(type="str", required=True), group=dict(type="str", required=True))
@@ -351,11 +399,17 @@ def _conflict_row(c, resolutions):
 
 def _rows(plan, written, n_removed):
     st = plan.stats
+    if not st:  # blocked before anything was counted (a source could not be read)
+        return []
     kept = st["sources"] - n_removed
     groups = plan.groups
     rows = [{"item": "Requirements files (sources -> layout)", "before": st["sources"],
              "after": ("%d%s" % (len(groups), " (+%d sources kept)" % kept if kept else "")) if written else "-"},
             {"item": "Requirement lines parsed", "before": st["requirement_lines"], "after": "-"}]
+    if st.get("overwritten") or st.get("preserved"):
+        rows.append({"item": "Originals at layout paths (read as sources, then replaced)", "before": st["overwritten"],
+                     "after": ("%d kept as .original.txt copies, %d reference(s) rewritten"
+                               % (len(plan.preserved), st["rewritten_references"])) if written else "-"})
     for g in groups:
         rows.append({"item": "Packages: %s" % groups[g]["file"], "before": groups[g]["packages_before"],
                      "after": groups[g]["packages"] if written else "-"})
@@ -400,7 +454,7 @@ def main():
         _requirements.DEFAULT_GROUP_RULES if p["group_rules"] is None else p["group_rules"])
     base = dict(layout={}, files=[], conflicts=[], conflicts_found=[], resolutions=[], unresolvable=[],
                 unused_pins=[], unparsed=[], hoisted=[], proof=[], dockerfile_references=[], kept_sources=[],
-                notes=[], skipped_files=[], stats={}, changes=[], journal=None)
+                notes=[], skipped_files=[], stats={}, changes=[], journal=None, overwritten=[], rewritten_references=[])
     try:
         plan = _requirements.plan_layout(
             root, patterns=p["patterns"], exclude_dirs=p["exclude_dirs"], exclude_paths=(backup_root, report_dir),
@@ -408,32 +462,40 @@ def main():
             app_groups=p["app_groups"], pins=p["pins"], resolve=p["resolve"], remove_sources=p["remove_sources"])
     except ValueError as exc:
         module.fail_json(msg="requirements phase: %s" % exc, **base)
-    base.update(_requirements.redact_data(dict(
+    base.update(_redact.redact_data(dict(
         layout=plan.groups, files=plan.files, conflicts=plan.conflicts, conflicts_found=plan.all_conflicts,
         resolutions=plan.resolutions, unresolvable=plan.unresolvable, unused_pins=plan.unused_pins,
         unparsed=plan.unparsed, hoisted=plan.hoisted, proof=plan.proof,
         dockerfile_references=plan.dockerfile_references, kept_sources=plan.kept_sources, notes=plan.notes,
         skipped_files=plan.skipped, stats=plan.stats)))
+    name_warning = undecodable_warning(plan.skipped, PHASE)
+    if name_warning:
+        module.warn(name_warning)
+    base.update(_redact.redact_data(dict(overwritten=plan.overwritten,
+                                         rewritten_references=plan.rewritten_references)))
 
     if plan.errors:
         blocked(module, PHASE, "%d requirements file(s) could not be read" % len(plan.errors),
-                _requirements.redact_data(plan.errors), _rows(plan, False, 0), **base)
+                _redact.redact_data(plan.errors), _rows(plan, False, 0), **base)
     for u in plan.unparsed:
-        module.warn(_requirements.redact_urls("%s:%d: kept verbatim, commented out (%s): %s"
-                                              % (u["path"], u["line"], u["message"], u["text"])))
+        module.warn(_redact.redact_text("%s:%d: kept verbatim, commented out (%s): %s"
+                                        % (u["path"], u["line"], u["message"], u["text"])))
     for n in plan.notes:
-        module.warn(_requirements.redact_urls("%s%s" % ("%s: " % n["path"] if n["path"] else "", n["message"])))
+        module.warn(_redact.redact_text("%s%s" % ("%s: " % n["path"] if n["path"] else "", n["message"])))
+    if plan.blockers:
+        blocked(module, PHASE, "%d file(s) the layout replaces or would have to rewrite cannot be handled "
+                "safely" % len(plan.blockers), _redact.redact_data(plan.blockers), _rows(plan, False, 0), **base)
     if plan.conflicts:
         errors = []
         for c in plan.conflicts:
-            text = _requirements.redact_urls(_requirements.conflict_text(c))
+            text = _redact.redact_text(_requirements.conflict_text(c))
             module.warn("requirements conflict: %s" % text)
             first = c["requirements"][0]["sources"][0].split(" ")[0]
             path, line = first.rsplit(":", 1)
             short = "%s [%s]: %s cannot all hold" % (c["package"], ", ".join(c["groups"]), " | ".join(
                 ("@ " + r["url"]) if r["url"] else (r["specifier"] or "(any version)") for r in c["requirements"]))
             errors.append({"path": path, "line": int(line), "column": None, "kind": "conflict",
-                           "message": _requirements.redact_urls(short)})
+                           "message": _redact.redact_text(short)})
         hint = " (no file pins a version of: %s)" % ", ".join(plan.unresolvable) if plan.unresolvable else ""
         blocked(module, PHASE, "%d package(s) have requirements that cannot all hold; resolve them with "
                 "requirements_pins or requirements_resolve=newest%s" % (len(plan.conflicts), hint),
@@ -443,11 +505,15 @@ def main():
                    "message": "%s in group %s (%s)" % (x["package"], x["group"], ", ".join(x["sources"]))}
                   for x in plan.lost]
         blocked(module, PHASE, "the layout would lose %d requirement(s); nothing written" % len(plan.lost),
-                _requirements.redact_data(errors), _rows(plan, False, 0), **base)
+                _redact.redact_data(errors), _rows(plan, False, 0), **base)
 
     changes = ChangeSet(root)
     for rel in sorted(plan.outputs):
         changes.write(rel, plan.outputs[rel])
+    for rel in sorted(plan.preserved):
+        changes.write(rel, plan.preserved[rel])
+    for rel in sorted(plan.rewrites):
+        changes.write(rel, plan.rewrites[rel])
     for rel in plan.remove:
         changes.remove(rel)
 
@@ -458,7 +524,7 @@ def main():
         result["summary"] = {"reason": "no requirements file found"}
     finish(module, PHASE, changes, root, backup_root, result,
            _rows(plan, written, len(set(plan.remove) & set(f["path"] for f in plan.files))), base,
-           diff=lambda: _requirements.redact_data(changes.diffs()))
+           diff=changes.diffs)
 
 
 if __name__ == "__main__":

@@ -48,8 +48,9 @@ description:
     blanks outside quotes collapsed; a C(#) is a comment only where it starts a word outside
     quotes, C(${...}), arithmetic expansions and heredoc bodies, so C(${x#y}) and C("a # b") stay; text inside
     quotes, C(${...}), backquotes and heredocs is kept byte for byte; a carriage return is not
-    a blank). Python files that do not parse, non-UTF-8 files and shell files with an
-    unterminated quote or heredoc are compared byte-wise only. Grouping by function names is
+    a blank; the collection's one shell tokenizer reads the scripts, here-strings C(<<<) included). Python
+    files that do not parse, non-UTF-8 files and shell files with an unterminated quote, expansion or
+    heredoc, or a C(<<) inside an arithmetic expansion, are compared byte-wise only. Grouping by function names is
     never done. Symlinked scripts, files matching O(keep_names) and the generated deploy script
     are never grouped.
   - >-
@@ -295,7 +296,7 @@ from ansible_collections.sutazai.consolidation.plugins.module_utils._common impo
 from ansible_collections.sutazai.consolidation.plugins.module_utils._diff import diff_payload
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import read_bytes, text_or_none
-from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import is_inside, safe_join
+from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import is_inside, safe_join, undecodable_warning
 
 PHASE = "scripts"
 
@@ -429,6 +430,9 @@ def main():
     except ConsolidationError as exc:
         module.fail_json(msg="scripts phase refused: %s" % exc, errors=[exc.as_dict()], **base)
     base["skipped_files"] = plan.skipped
+    name_warning = undecodable_warning(plan.skipped, PHASE)
+    if name_warning:
+        module.warn(name_warning)
     if plan.errors:
         blocked(module, PHASE, "%d file(s) could not be read, so references could be missed" % len(plan.errors),
                 plan.errors, **base)

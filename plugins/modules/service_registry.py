@@ -365,7 +365,7 @@ from ansible_collections.sutazai.consolidation.plugins.module_utils._changes imp
 from ansible_collections.sutazai.consolidation.plugins.module_utils._common import (
     PHASE_ARGUMENT_SPEC, blocked, check_root, finish, phase_paths)
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
-from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import safe_join
+from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import safe_join, undecodable_warning
 
 PHASE = "services"
 
@@ -469,6 +469,9 @@ def main():
     except ValueError as exc:
         module.fail_json(msg=str(exc), **base)
     base.update(invalid=plan.invalid, skipped_files=plan.skipped, warnings_detail=plan.warnings)
+    name_warning = undecodable_warning(plan.skipped, PHASE)
+    if name_warning:
+        module.warn(name_warning)
     if plan.document is None:
         blocked(module, PHASE, "%d service source file(s) could not be read or parsed (on_invalid=fail)"
                 % len(plan.invalid), plan.invalid, **base)

@@ -45,8 +45,9 @@ description:
   - >-
     Files searched (base names): Markdown C(*.md), C(*.markdown) (prose); Python C(*.py) (comments,
     docstrings, and see O(scope); positions from Python's tokenizer, docstrings from its AST, the
-    text parts of f-strings from libcst); shell C(*.sh), C(*.bash) (a C(#) at a line start
-    or after a space or tab, outside quotes and here-documents); YAML C(*.yml), C(*.yaml) (a C(#) at a
+    text parts of f-strings from libcst); shell C(*.sh), C(*.bash) (a C(#) where a new word
+    starts, outside quotes, C(${...}) and arithmetic; here-document bodies
+    (C(<<EOF), C(<<-EOF), C(<<'EOF'), C(<<"EOF"), C(<<\EOF)) are data and never edited); YAML C(*.yml), C(*.yaml) (a C(#) at a
     line start or after whitespace outside every scalar of the YAML scanner, block scalars included);
     Dockerfiles C(Dockerfile), C(Dockerfile.*), C(*.Dockerfile) (whole-line comments, not parser
     directives or here-document bodies); JSON C(*.json) (report only). Other files, binary files
@@ -244,6 +245,7 @@ from ansible_collections.sutazai.consolidation.plugins.module_utils._changes imp
 from ansible_collections.sutazai.consolidation.plugins.module_utils._common import (
     PHASE_ARGUMENT_SPEC, blocked, check_root, finish, phase_paths)
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
+from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import undecodable_warning
 
 PHASE = "terms"
 MAX_WARNINGS = 10
@@ -290,6 +292,9 @@ def main():
     stats, per_term, per_file = _terms.tally(plan, tmap)
     base.update(stats=stats, terms=per_term, files=per_file, occurrences=_terms.occurrence_list(plan),
                 invalid=plan.invalid, skipped_files=plan.skipped)
+    name_warning = undecodable_warning(plan.skipped, PHASE)
+    if name_warning:
+        module.warn(name_warning)
     if plan.blocked:
         blocked(module, PHASE, "%d edit(s) could not be proven to leave the code as it was" % len(plan.blocked),
                 plan.blocked, _rows(dict(stats, replaced=0, files_edited=0)), **base)

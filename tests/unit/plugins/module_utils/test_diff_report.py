@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils._diff import (
-    diff_payload,
-    fingerprint,
-    redact_text,
-)
+from ansible_collections.sutazai.consolidation.plugins.module_utils._diff import diff_payload
+from ansible_collections.sutazai.consolidation.plugins.module_utils._redact import fingerprint, redact_text
 from ansible_collections.sutazai.consolidation.plugins.module_utils._report import (
     render_json,
     render_markdown,

@@ -158,6 +158,10 @@ def test_build_time_values_become_args_and_every_member_is_proven():
     ("FROM a\nRUN echo $(cat a)\n", "FROM a\nRUN echo $(cat b)\n", "RUN (inside an expansion or escaped)"),
     ("FROM a\nRUN if true; then echo; fi\n", "FROM a\nRUN while true; then echo; fi\n", "RUN (shell reserved word)"),
     ("FROM a\nRUN A=1 make\n", "FROM a\nRUN B=1 make\n", "RUN (assignment name)"),
+    # the shell tokenizer sees the command that starts after ";" inside one blank-separated word
+    ("FROM a\nRUN cd /src;A_X=1 make\n", "FROM a\nRUN cd /src;A_Y=1 make\n", "RUN (assignment name)"),
+    ("FROM a\nRUN sleep $((a+1))\n", "FROM a\nRUN sleep $((a+2))\n", "RUN (inside an expansion or escaped)"),
+    ("FROM a\nRUN echo 'v1\n", "FROM a\nRUN echo 'v2\n", "RUN (quote ' opened here is never closed)"),
     ("FROM a\nRUN echo x 1>/dev/null\n", "FROM a\nRUN echo x 2>/dev/null\n", "RUN (tilde, redirection or brace expansion)"),
     ("FROM a\nRUN IFS=: echo a\n", "FROM a\nRUN IFS=: echo b\n", "RUN (sets IFS)"),
     ('FROM a\nSHELL ["pwsh", "-c"]\nRUN echo a\n', 'FROM a\nSHELL ["pwsh", "-c"]\nRUN echo b\n',

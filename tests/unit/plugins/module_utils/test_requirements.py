@@ -373,13 +373,6 @@ def test_demo_layout_has_no_conflict_and_its_oddities(tmp_path):
     assert "streamlit==1.0.0" not in "".join(v.decode() for v in plan.outputs.values())
 
 
-def test_redact_urls():
-    text = "--extra-index-url https://ci-bot:s3cr3t@pypi.local/simple and https://pypi.org/simple"
-    out = R.redact_urls(text)
-    assert "s3cr3t" not in out and "ci-bot" not in out and "https://<redacted sha256:" in out
-    assert out.endswith("https://pypi.org/simple")
-
-
 # -- the real corpus -----------------------------------------------------------------------
 @pytest.mark.skipif(not os.path.isdir(CORPUS), reason="shared corpus not present")
 def test_corpus_conflicts_and_newest():
@@ -394,3 +387,210 @@ def test_corpus_conflicts_and_newest():
     assert newest.conflicts == [] and newest.stats["lost"] == 0 and len(newest.outputs) == 5
     assert len(newest.resolutions) == len(plan.conflicts)
     assert set(p["status"] for p in newest.proof) == {"kept", "resolved"}
+
+
+# -- outputs that are also inputs ----------------------------------------------------------
+# A tree that already has files with the layout's names (as the platform's v78 state had):
+# prod.txt includes base.txt, dev.txt uses a constraints file, a script folder constrains base.txt.
+OWN_NAMES = {
+    "requirements/base.txt": "# platform base\nfastapi==0.115.6\npydantic>=2.5,<3\nrequests==2.32.3  # http\n",
+    "requirements/backend.txt": "-r base.txt\nsqlalchemy==2.0.36\nredis==5.2.1\n",
+    "requirements/frontend.txt": "-r base.txt\nstreamlit==1.40.2\nredis==5.2.1\n",
+    "requirements/dev.txt": "-r base.txt\n-c constraints.txt\npytest==8.3.4\n",
+    "requirements/constraints.txt": "urllib3<3\n",
+    "requirements/prod.txt": "# production\n-r base.txt\ngunicorn==23.0.0\n",
+    "scripts/requirements.txt": "-r ../requirements/frontend.txt\nclick==8.1.7\n",
+    "backend/requirements.txt": "fastapi==0.115.6\nhttpx==0.27.2\n",
+}
+
+
+def _apply(root, plan):
+    _write(root, plan.outputs)
+    _write(root, plan.preserved)
+    _write(root, plan.rewrites)
+
+
+def _effective(root, rel):
+    """What pip installs from ``rel``: its requirements through includes, constraints files by content."""
+    reqs, others = R.requirements_meaning(R.read_source(root, rel)[0])
+    out = set()
+    for kind, key in others:
+        if kind == "constraint" and key.startswith("path:"):
+            out.add(("constraint", repr(sorted(R.requirements_meaning(R.read_source(root, key[5:])[0])[0].items()))))
+        else:
+            out.add((kind, key))
+    return reqs, out
+
+
+def _original_lines(files):
+    out = set()
+    for rel, text in files.items():
+        if rel.startswith("requirements/") and rel[len("requirements/"):-4] in R.DEFAULT_GROUPS:
+            out.update("%s:%d" % (rel, e["line"]) for e in R.parse_text(text, rel) if e["kind"] == "req")
+    return out
+
+
+def _proven(plan):
+    return set(s.split(" ")[0] for p in plan.proof if p["status"] in ("kept", "resolved") for s in p["sources"])
+
+
+def test_rewrite_references_changes_only_the_value():
+    data = (b"\xef\xbb\xbf# prod\r\n-r base.txt  # the base\r\n--requirement=./base.txt\r\n-rbase.txt\r\n"
+            b"-c ../requirements/base.txt\r\n-r other.txt\r\nflask==3.1.0\r\n")
+    new, rewritten, problems = R.rewrite_references(data, "requirements/prod.txt",
+                                                    {"requirements/base.txt": "requirements/base.original.txt"})
+    assert problems == []
+    assert new == (b"\xef\xbb\xbf# prod\r\n-r base.original.txt  # the base\r\n--requirement=./base.original.txt\r\n"
+                   b"-rbase.original.txt\r\n-c ../requirements/base.original.txt\r\n-r other.txt\r\nflask==3.1.0\r\n")
+    assert [(r["line"], r["option"], r["new"]) for r in rewritten] == [
+        (2, "include", "-r base.original.txt # the base"), (3, "include", "--requirement=./base.original.txt"),
+        (4, "include", "-rbase.original.txt"), (5, "constraint", "-c ../requirements/base.original.txt")]
+
+
+def test_rewrite_references_reports_what_it_cannot_rewrite_in_place():
+    data = b'-r \\\n  base.txt\n-r "base.txt"\n-r base.txt\n'
+    new, rewritten, problems = R.rewrite_references(data, "requirements/prod.txt",
+                                                    {"requirements/base.txt": "requirements/base.original.txt"})
+    assert new == b'-r \\\n  base.txt\n-r "base.txt"\n-r base.original.txt\n'
+    assert [p["line"] for p in problems] == [1, 3] and [r["line"] for r in rewritten] == [4]
+    assert "cannot be rewritten in place" in problems[0]["message"]
+
+
+def test_requirements_meaning_ignores_layout_and_sees_every_difference():
+    def meaning(text):
+        return R.requirements_meaning(R.parse_text(text, "requirements/x.txt"))
+    same = meaning("# a\nfastapi==0.115.6\npydantic>=2.5,<3\n-c c.txt\n")
+    assert meaning("-c ./c.txt\npydantic<3,>=2.5  # reordered\n\nFastAPI==0.115.6\n") == same
+    assert meaning("pydantic>=2.5,<3\nfastapi==0.115.6,>=0.100\n-c c.txt\n") == same
+    assert meaning("fastapi==0.115.6\npydantic>=2.6,<3\n-c c.txt\n") != same
+    assert meaning("fastapi==0.115.6\npydantic>=2.5,<3\n-c c.txt\nrequests\n") != same
+    assert meaning("fastapi==0.115.6\npydantic>=2.5,<3\n") != same
+
+
+def test_layout_comment_lines_keep_their_reason_when_read_back():
+    text = ('%s group "dev" (requirements/dev.txt)\n\n# -- lines that could not be parsed\n'
+            "#   <- requirements/dev.txt:4: -r missing.txt\n#   (kept as a comment: included file requirements/"
+            "missing.txt: cannot read file: No such file or directory)\n" % R.HEADER_MARK)
+    group, attrs = R.parse_layout_file(text, "requirements/dev.txt")
+    assert group == "dev" and attrs[0]["message"].startswith("included file requirements/missing.txt:")
+
+
+def test_read_source_asks_before_following_an_include(tmp_path):
+    root = _tree(tmp_path, {"a/requirements.txt": "-r b.txt\nflask\n", "a/b.txt": "-r c.txt\nclick\n", "a/c.txt": "rich\n"})
+    asked = []
+
+    def include(e, top):
+        asked.append((e["include"], top))
+        return [] if e["include"] == "a/c.txt" else None
+    entries, included = R.read_source(root, "a/requirements.txt", include=include)
+    assert sorted(e["name"] for e in entries) == ["click", "flask"] and included == ["a/b.txt"]
+    assert asked == [("a/b.txt", "a/requirements.txt"), ("a/c.txt", "a/requirements.txt")]
+
+
+def test_originals_at_layout_paths_reach_a_fixed_point_in_one_run(tmp_path):
+    root = _tree(tmp_path / "root", OWN_NAMES)
+    before = dict((rel, _effective(root, rel)) for rel in ("requirements/prod.txt", "scripts/requirements.txt"))
+    first = R.plan_layout(root)
+    assert first.errors == [] and first.blockers == [] and first.conflicts == [] and first.lost == []
+    assert [o["path"] for o in first.overwritten] == ["requirements/base.txt", "requirements/backend.txt",
+                                                      "requirements/frontend.txt", "requirements/dev.txt"]
+    base = first.overwritten[0]
+    assert base["group"] == "base" and base["preserved_as"] == "requirements/base.original.txt"
+    # prod.txt includes base.txt; scripts/ includes frontend.txt, whose copy includes base.txt.
+    assert [(r["path"], r["line"], r["option"]) for r in base["references"]] == [
+        ("requirements/prod.txt", 2, "-r"), ("requirements/frontend.original.txt", 2, "-r")]
+    assert sorted(first.preserved) == ["requirements/base.original.txt", "requirements/frontend.original.txt"]
+    header, rest = first.preserved["requirements/base.original.txt"].decode().split("\n", 1)
+    assert header.startswith(R.PRESERVED_MARK + " requirements/base.txt ") and rest == OWN_NAMES["requirements/base.txt"]
+    assert first.preserved["requirements/frontend.original.txt"].decode().split("\n", 1)[1] == \
+        "-r base.original.txt\nstreamlit==1.40.2\nredis==5.2.1\n"
+    assert first.rewrites == {"requirements/prod.txt": b"# production\n-r base.original.txt\ngunicorn==23.0.0\n",
+                              "scripts/requirements.txt": b"-r ../requirements/frontend.original.txt\nclick==8.1.7\n"}
+    # Every requirement line of the originals is proven expressed; the layout's base.txt holds more
+    # (redis, needed by both app groups, and backend/requirements.txt), which is why prod.txt now
+    # includes the copy.
+    assert _original_lines(OWN_NAMES) <= _proven(first)
+    layout_base = first.outputs["requirements/base.txt"].decode()
+    assert "\nredis==5.2.1\n" in layout_base and "\nhttpx==0.27.2\n" not in layout_base
+    dev = first.outputs["requirements/dev.txt"].decode()
+    assert "\n-c ./constraints.txt\n" in dev
+    assert "#   <- requirements/frontend.original.txt:3 (via scripts/requirements.txt): streamlit==1.40.2\n" in dev
+    assert "#   <- requirements/base.original.txt:3 (via requirements/prod.txt): fastapi==0.115.6\n" in \
+        first.outputs["requirements/production.txt"].decode()
+
+    _apply(root, first)
+    assert dict((rel, _effective(root, rel)) for rel in before) == before
+    second = R.plan_layout(root)
+    assert second.blockers == [] and second.lost == [] and second.overwritten == []
+    assert second.outputs == first.outputs and second.rewrites == {} and second.preserved == {}
+    assert second.stats["preserved"] == 2 and second.stats["carried_over"] > 0
+    assert _original_lines(OWN_NAMES) <= _proven(second)
+    assert R.discover(root).preserved == {"requirements/base.original.txt": "requirements/base.txt",
+                                          "requirements/frontend.original.txt": "requirements/frontend.txt"}
+    assert "requirements/base.original.txt" not in R.discover(root).sources
+
+
+def test_include_stays_when_the_layout_base_means_exactly_the_original(tmp_path):
+    files = {"requirements/base.txt": "flask==3.1.0\n-c constraints.txt\n", "requirements/constraints.txt": "click<9\n",
+             "requirements/prod.txt": "-r base.txt\ngunicorn==23.0.0\n"}
+    root = _tree(tmp_path / "root", files)
+    before = _effective(root, "requirements/prod.txt")
+    first = R.plan_layout(root)
+    assert first.blockers == [] and first.lost == [] and first.preserved == {} and first.rewrites == {}
+    assert first.overwritten[0]["references"][0]["action"].startswith("unchanged:")
+    assert "#   <- requirements/base.txt" not in first.outputs["requirements/production.txt"].decode()
+    _apply(root, first)
+    assert _effective(root, "requirements/prod.txt") == before
+    second = R.plan_layout(root)
+    assert second.outputs == first.outputs and second.rewrites == {} and second.unparsed == []
+
+
+def test_an_original_used_only_as_constraints_is_kept_for_the_layout_lines(tmp_path):
+    root = _tree(tmp_path / "root", {"requirements/base.txt": "urllib3<3\n",
+                                     "requirements/dev.txt": "-c base.txt\npytest==8.3.4\n"})
+    first = R.plan_layout(root)
+    assert first.blockers == [] and first.lost == []
+    assert [(o["path"], o["constraints_only"], o["preserved_as"]) for o in first.overwritten] == [
+        ("requirements/base.txt", True, "requirements/base.original.txt"), ("requirements/dev.txt", False, None)]
+    assert "\n-c ./base.original.txt\n" in first.outputs["requirements/dev.txt"].decode()
+    _apply(root, first)
+    second = R.plan_layout(root)
+    assert second.outputs == first.outputs and second.preserved == {} and second.lost == []
+
+
+def test_removed_includers_need_no_copy(tmp_path):
+    root = _tree(tmp_path / "root", OWN_NAMES)
+    first = R.plan_layout(root, remove_sources=True)
+    assert first.preserved == {} and first.rewrites == {} and first.lost == []
+    assert "requirements/prod.txt" in first.remove and "requirements/base.txt" not in first.remove
+    _apply(root, first)
+    for rel in first.remove:
+        os.unlink(os.path.join(root, rel))
+    again = R.plan_layout(root, remove_sources=True)
+    assert again.outputs == first.outputs and again.remove == [] and _original_lines(OWN_NAMES) <= _proven(again)
+
+
+def test_an_include_of_another_layout_file_is_not_followed(tmp_path):
+    root = _tree(tmp_path / "root", {"backend/requirements.txt": "fastapi==0.115.6\n",
+                                     "scripts/requirements.txt": "pytest==8.3.4\n"})
+    _apply(root, R.plan_layout(root))
+    _tree(root, {"tools/requirements.txt": "-r ../requirements/dev.txt\n-r ../requirements/base.txt\nrich==13.9.4\n"})
+    first = R.plan_layout(root)
+    assert [(u["path"], u["line"]) for u in first.unparsed] == [("tools/requirements.txt", 1)]
+    assert "never read as sources" in first.unparsed[0]["message"]
+    assert "pytest" not in [p["package"] for p in first.proof if p["sources"][0].startswith("tools/")]
+    _apply(root, first)
+    assert R.plan_layout(root).outputs == first.outputs
+
+
+def test_what_cannot_be_handled_safely_blocks(tmp_path):
+    quoted = dict(OWN_NAMES, **{"requirements/prod.txt": '-r "base.txt"\ngunicorn==23.0.0\n'})
+    plan = R.plan_layout(_tree(tmp_path / "a", quoted))
+    assert plan.outputs == {} and plan.rewrites == {} and [(b["path"], b["line"]) for b in plan.blockers] == [
+        ("requirements/prod.txt", 1)]
+    taken = dict(OWN_NAMES, **{"requirements/base.original.txt": "six\n"})
+    plan = R.plan_layout(_tree(tmp_path / "b", taken))
+    assert plan.outputs == {} and [b["path"] for b in plan.blockers] == ["requirements/base.original.txt"]
+    plan = R.plan_layout(_tree(tmp_path / "c", {"backend/requirements.txt": "fastapi\n", "requirements/dev.txt": "x\n"}),
+                         patterns=["backend/requirements.txt"])
+    assert plan.outputs == {} and [b["path"] for b in plan.blockers] == ["requirements/dev.txt"]

@@ -43,6 +43,10 @@ SHELL_EQUAL = [
     ("echo $'a\\'b # c'\n", "echo $'a\\'b # c' # real comment\n"),
     ('d="$(dirname "$0")"\n', 'd="$(dirname "$0")"   # where we are\n'),
     ("cat <<EOF\nbody\nEOF\necho x\n", "cat <<EOF\nbody\nEOF\n# done\necho   x\n"),
+    # a here-string is not a here-document (the real scripts' `read ... <<< "$x"` lines)
+    ('IFS=: read -r a b <<< "$pair"\necho "$a"\n', 'IFS=: read -r a b <<<  "$pair"   # split\necho "$a"\n'),
+    ('d="${4:-{}}"\n', 'd="${4:-{}}" # default\n'),
+    ("x=$(\n  ls   -l # list\n)\n", "x=$(\nls -l\n)\n"),
 ]
 
 SHELL_DIFFERENT = [
@@ -57,6 +61,7 @@ SHELL_DIFFERENT = [
     ("a \\\n  b\n", "a b\n"),                                        # continuation kept
     ('echo "multi\n# line"\n', 'echo "multi"\n'),                    # '#' line inside a multi-line string
     ("echo ${x:-a  b}\n", "echo ${x:-a b}\n"),                       # inside ${...}
+    ("cat <<\\EOF\n# data\nEOF\n", "cat <<\\EOF\nEOF\n"),             # <<\EOF bodies are data too
 ]
 
 

@@ -339,6 +339,35 @@ def test_shell_with_an_open_quote_is_not_searched(tmap):
     assert (err.value.kind, err.value.line, err.value.column) == ("unparsed", 2, 6)
 
 
+@pytest.mark.parametrize("opener, close", [
+    ("<<\\EOF", "EOF"), ("<<'EOF'", "EOF"), ('<<"EOF"', "EOF"), ("<<EOF", "EOF"), ("<< 'EOF'", "EOF"),
+    ("<<-EOF", "\tEOF"), ('<<E"O"F', "EOF"),
+])
+def test_shell_heredoc_bodies_are_never_edited(tmap, opener, close):
+    body = "# quantum mode\n\t# quantum tabbed\nmode = quantum # quantum value\n"
+    text = "#!/bin/sh\n# quantum config\ncat %s > /etc/app.conf\n%s%s\necho ok # quantum after\n" % (opener, body, close)
+    fs = _scan(tmap, text, "shell")
+    assert [(o["line"], o["action"]) for o in fs.occurrences] == [(2, "replace"), (8, "replace")]
+    assert fs.new_text == text.replace("# quantum config", "# theoretical config").replace(
+        "# quantum after", "# theoretical after")
+    assert body in fs.new_text
+
+
+def test_shell_here_string_and_heredoc_in_a_substitution(tmap):
+    text = ('read -r a b <<< "$pair" # quantum here-string\ncfg=$(cat <<EOF\n# quantum data\nEOF\n)\n'
+            "n=$((1 << 2)) # quantum shift\n")
+    fs = _scan(tmap, text, "shell")
+    assert [o["line"] for o in fs.occurrences] == [1, 6]
+    assert "# quantum data" in fs.new_text
+
+
+def test_shell_unclosed_heredoc_names_its_line(tmap):
+    with pytest.raises(ConsolidationError) as err:
+        _scan(tmap, "# quantum\necho hi\ncat > out <<EOF\nbody\n", "shell", rel="s.sh")
+    assert (err.value.kind, err.value.line, err.value.column) == ("unparsed", 3, 11)
+    assert "here-document EOF is never closed" in err.value.message
+
+
 YML = """# quantum config
 a: "x # quantum"  # quantum trailing
 b: |
