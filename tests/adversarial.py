@@ -129,7 +129,7 @@ def two_runs(base):
     root, backups, reports = demo(base)
     before = snapshot(root)
     procs = []
-    for _ in range(2):
+    for _run in range(2):
         cmd, env = playbook_command("consolidate.yml", root, *FULL, backup_root=backups, report_dir=reports,
                                     callback="default")
         procs.append(subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

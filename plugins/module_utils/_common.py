@@ -153,8 +153,8 @@ def finish(module, phase, changes, root, backup_root, result, rows, base, diff=N
     """
     if changes.refused:
         errors = [{"path": r["path"], "kind": "outside_root", "message": r["message"]} for r in changes.refused]
-        extra = dict((k, v) for k, v in result.items() if k not in ("msg", "errors", "blocked", "summary", "changed",
-                                                                     "diff", "journal"))
+        skip = ("msg", "errors", "blocked", "summary", "changed", "diff", "journal")
+        extra = dict((k, v) for k, v in result.items() if k not in skip)
         blocked(module, phase, "%d change(s) would act outside the root through a symlink" % len(errors),
                 errors, summary_rows=rows, details=(result.get("summary") or {}).get("details"), **extra)
     result["changed"] = bool(len(changes))

@@ -91,7 +91,7 @@ def controller_pid():
     """Return the PID of the ``ansible-playbook`` process running this module (nearest
     ancestor whose command line names it), else the parent PID."""
     pid = os.getpid()
-    for _ in range(64):
+    for _step in range(64):
         pid = _ppid(pid)
         if pid <= 1:
             break

@@ -500,7 +500,7 @@ class _Lexer(object):
         if f.kind == _ARITH:
             self.arithmetic.append((f.start, end))
         if self.regions is not None:
-                self.regions.append((_REGION[f.kind], f.start, end, f.depth - 1 if f.kind == _SUBST else f.depth))
+            self.regions.append((_REGION[f.kind], f.start, end, f.depth - 1 if f.kind == _SUBST else f.depth))
         self.i = end
 
     def single(self, at, ansi):

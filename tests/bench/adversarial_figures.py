@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # -*- coding: utf-8 -*-
 """Print the figures of the adversarial scenarios (asserts nothing; the tests in
 tests/integration/test_adversarial_*.py assert on the same scenarios).
@@ -24,12 +24,13 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-import conftest  # noqa: E402,F401  (makes the checkout importable as the collection)
+# conftest makes the checkout importable as the collection.
+import conftest  # noqa: E402,F401 pylint: disable=unused-import
 import adversarial  # noqa: E402
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--points", default="26", help="number of kill points, or 'all'")
     parser.add_argument("--folders", default="all", choices=["all", "tests"],
                         help="every folder written into (all) or the tests' list")
@@ -53,32 +54,32 @@ def main():
             f = adversarial.containment(os.path.join(base, "c%d" % i), folder)
             oc = f["outside_changes"]
             total += oc["check"] + oc["real"] + oc["rollback"]
-            print("%-45s %5d %5d %8d %-30s %s" % (folder, oc["check"], oc["real"], oc["rollback"],
-                                                 ",".join(f["blocked_real"]) or "-", f["rollback_identical"]))
+            row = (folder, oc["check"], oc["real"], oc["rollback"], ",".join(f["blocked_real"]) or "-",
+                   f["rollback_identical"])
+            print("%-45s %5d %5d %8d %-30s %s" % row)
         print("changes outside the root: %d\n" % total)
     if "two_runs" in only:
         f = adversarial.two_runs(os.path.join(base, "two"))
+        row = (f["rc"], f["refused"], f["journals"], f["second_run_changed"], f["rollback_identical"])
         print("Two real runs started together: rc %s, refused %d, journals %d, next run changed=%d, "
-              "rollback identical %s" % (f["rc"], f["refused"], f["journals"], f["second_run_changed"],
-                                         f["rollback_identical"]))
+              "rollback identical %s" % row)
         print("  refusal: %s\n" % f["refused_message"])
     if "kill" in only:
         steps = adversarial.count_steps(os.path.join(base, "count"))
         wanted = steps if args.points == "all" else int(args.points)
         points = adversarial.kill_points(steps, wanted)
         print("kill -9 at %d of %d fault points of a whole-play real run on the demo" % (len(points), steps))
-        print("%6s %-7s %-7s %-10s %-9s %-10s %s" % ("point", "step", "killed", "next run", "rollback",
-                                                   "identical", "stray temp / lock left"))
+        head = ("point", "step", "killed", "next run", "rollback", "identical", "stray temp / lock left")
+        print("%6s %-7s %-7s %-10s %-9s %-10s %s" % head)
         ok = 0
         for n in points:
             f = adversarial.kill_at(os.path.join(base, "k%d" % n), n)
             good = f["killed"] and f["rollback_rc"] == 0 and f["identical"] and not f["stray_temp"] \
                 and not f["lock_left"]
             ok += good
-            print("%6d %-7s %-7s %-10s %-9s %-10s %d / %s" % (n, f["step"], f["killed"],
-                                                           "refused" if f["refused_next_run"] else "ran",
-                                                           "rc %d" % f["rollback_rc"], f["identical"],
-                                                           len(f["stray_temp"]), f["lock_left"]))
+            row = (n, f["step"], f["killed"], "refused" if f["refused_next_run"] else "ran",
+                   "rc %d" % f["rollback_rc"], f["identical"], len(f["stray_temp"]), f["lock_left"])
+            print("%6d %-7s %-7s %-10s %-9s %-10s %d / %s" % row)
         print("restored byte-identical without force: %d of %d\n" % (ok, len(points)))
     print("(%.0f s; trees under %s)" % (time.time() - t0, base))
 

@@ -67,7 +67,7 @@ def test_journal_refuses_a_write_through_a_symlinked_folder(tree):
 
 
 def test_changeset_refuses_in_planning_like_the_journal(tree):
-    root, _, outside = tree
+    root, outside = tree[0], tree[2]
     os.symlink(str(outside), str(root / "_archive"))
     os.symlink(str(outside / "victim.txt"), str(root / "config" / "final.txt"))
     changes = ChangeSet(str(root))
@@ -80,7 +80,7 @@ def test_changeset_refuses_in_planning_like_the_journal(tree):
 
 
 def test_a_symlink_inside_the_root_is_followed(tree):
-    root, backups, _ = tree
+    root, backups = tree[0], tree[1]
     (root / "real").mkdir()
     os.symlink("real", str(root / "alias"))
     j = Journal(str(root), str(backups), "run1", "t")
@@ -103,7 +103,7 @@ def test_rollback_refuses_a_restore_through_a_folder_replaced_by_a_link(tree):
 
 # -- kill-safety --------------------------------------------------------------------------
 def test_change_made_but_not_recorded_is_restored_without_force(tree):
-    root, backups, _ = tree
+    root, backups = tree[0], tree[1]
     before = snapshot(str(root))
     j = Journal(str(root), str(backups), "run1", "t")
     j.write_file("config/new.yaml", b"new\n")
@@ -120,7 +120,7 @@ def test_change_made_but_not_recorded_is_restored_without_force(tree):
 
 
 def test_path_changed_twice_and_killed_before_the_second_change(tree):
-    root, backups, _ = tree
+    root, backups = tree[0], tree[1]
     before = snapshot(str(root))
     j = Journal(str(root), str(backups), "run1", "t")
     j.write_file("config/a.yaml", b"a: 2\n")
@@ -132,7 +132,7 @@ def test_path_changed_twice_and_killed_before_the_second_change(tree):
 
 
 def test_stray_temp_files_are_removed_by_rollback(tree):
-    root, backups, _ = tree
+    root, backups = tree[0], tree[1]
     before = snapshot(str(root))
     j = Journal(str(root), str(backups), "run1", "t")
     j.write_file("config/a.yaml", b"a: 2\n")
@@ -147,7 +147,7 @@ def test_stray_temp_files_are_removed_by_rollback(tree):
 
 
 def test_incomplete_until_marked_complete(tree):
-    root, backups, _ = tree
+    root, backups = tree[0], tree[1]
     Journal(str(root), str(backups), "run1", "t").write_file("config/b.yaml", b"b\n")
     assert [r["run_id"] for r in incomplete_runs(str(backups), str(root))] == ["run1"]
     assert mark_complete(str(backups), "run1")
@@ -156,7 +156,7 @@ def test_incomplete_until_marked_complete(tree):
 
 # -- backup folders -----------------------------------------------------------------------
 def test_existing_backup_root_keeps_its_mode_and_copies_are_private(tree):
-    root, backups, _ = tree
+    root, backups = tree[0], tree[1]
     backups.mkdir()
     os.chmod(str(backups), 0o1777)
     (root / ".env").write_bytes(b"PASSWORD=x\n")
@@ -167,7 +167,7 @@ def test_existing_backup_root_keeps_its_mode_and_copies_are_private(tree):
     assert stat.S_IMODE(os.stat(str(backups / "run1" / "files" / ".env")).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(str(backups / "run1" / "manifest.json")).st_mode) == 0o600
     assert _manifest(backups)["entries"][0]["before"]["mode"] == "0644"
-    actions, _ = plan_rollback(str(root), str(backups), "run1")
+    actions = plan_rollback(str(root), str(backups), "run1")[0]
     apply_rollback(str(root), str(backups), "run1", actions)
     assert stat.S_IMODE(os.stat(str(root / ".env")).st_mode) == 0o644
 
@@ -183,7 +183,7 @@ def test_existing_backup_root_keeps_its_mode_and_copies_are_private(tree):
     (lambda e: e.update(action="chmod"), "unknown action"),
 ])
 def test_tampered_entries_are_refused_naming_manifest_and_entry(tree, tamper, words):
-    root, backups, _ = tree
+    root, backups = tree[0], tree[1]
     Journal(str(root), str(backups), "run1", "t").write_file("config/a.yaml", b"a: 2\n")
     doc = _manifest(backups)
     tamper(doc["entries"][0])
@@ -209,7 +209,7 @@ def test_symlink_entry_then_file_under_it_is_refused(tree):
 
 
 def test_corrupt_manifest_blocks_only_its_own_run(tree):
-    root, backups, _ = tree
+    root, backups = tree[0], tree[1]
     Journal(str(root), str(backups), "run1", "t").write_file("config/b.yaml", b"b\n")
     Journal(str(root), str(backups), "run2", "t").write_file("config/c.yaml", b"c\n")
     with open(str(backups / "run2" / "manifest.json"), "w") as f:
@@ -224,7 +224,7 @@ def test_corrupt_manifest_blocks_only_its_own_run(tree):
 
 # -- the run lock -------------------------------------------------------------------------
 def test_lock_one_holder_and_verify(tree):
-    root, backups, _ = tree
+    root, backups = tree[0], tree[1]
     _lock.acquire(str(root), str(backups), "run1", "t0")
     assert _lock.acquire(str(root), str(backups), "run1", "t0")["run_id"] == "run1"
     with pytest.raises(ConsolidationError) as exc:
@@ -241,7 +241,7 @@ def test_lock_one_holder_and_verify(tree):
 
 
 def test_lock_of_a_dead_process_is_stale(tree):
-    root, backups, _ = tree
+    root, backups = tree[0], tree[1]
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
     _lock.acquire(str(root), str(backups), "run1", "t0", pid=proc.pid)
@@ -253,6 +253,6 @@ def test_lock_of_a_dead_process_is_stale(tree):
 
 
 def test_lock_of_a_live_process_is_not_stale(tree):
-    root, backups, _ = tree
+    root, backups = tree[0], tree[1]
     _lock.acquire(str(root), str(backups), "run1", "t0", pid=os.getpid())
     assert not _lock.is_stale(_lock.read_lock(str(root)))
