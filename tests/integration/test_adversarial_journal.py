@@ -20,6 +20,13 @@ FOLDERS = [".github", "_archive", "_archive/scripts", "agents", "agents/core", "
            "monitoring", "requirements", "scripts", "scripts/deployment"]
 
 
+# Folders the run creates files in: linked out, their phase must refuse (in check mode too).
+# The others hold only files the run edits in place; linked out, their files are not read
+# (the walker never follows a link out of the root), so nothing is planned there at all.
+OUTPUT_FOLDERS = {"_archive", "_archive/scripts", "agents", "agents/core", "backend", "config", "config/agents",
+                  "config/archive", "config/services", "docker/templates", "requirements"}
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     return adversarial.reference_run(str(tmp_path_factory.mktemp("reference")))
@@ -37,9 +44,10 @@ def test_no_write_outside_through_a_symlinked_folder(tmp_path, folder):
     figures = adversarial.containment(str(tmp_path), folder)
     assert figures["outside_changes"] == {"check": 0, "real": 0, "rollback": 0}, figures
     assert figures["rc"]["check"] == 0 and figures["rc"]["real"] == 0, figures
-    assert figures["blocked_check"], figures
     assert figures["blocked_check"] == figures["blocked_real"], figures
-    assert any(folder + " is a symlink to" in m for m in figures["refusals"]), figures
+    if folder in OUTPUT_FOLDERS:
+        assert figures["blocked_check"], figures
+        assert any(folder + " is a symlink to" in m for m in figures["refusals"]), figures
     assert figures["rc"]["rollback"] == 0 and figures["rollback_identical"], figures
 
 
