@@ -573,6 +573,19 @@ def _rel_of(root, path):
     return os.path.relpath(path, root).replace(os.sep, "/")
 
 
+def run_temp_files(root, manifest):
+    """Return the leftover temporary files (relative paths, sorted) of the run ``manifest``:
+    those next to its paths (see ``_fileio.stray_temp_files``), in folders inside the root."""
+    strays = set()
+    for entry in manifest["entries"]:
+        rel = entry["path"]
+        if link_leading_out(root, rel):
+            continue
+        for tmp in stray_temp_files(safe_join(root, rel)):
+            strays.add(_rel_of(root, tmp))
+    return sorted(strays)
+
+
 def plan_rollback(root, backup_root, run_id, force=False):
     """Compute how to restore the tree to its state before ``run_id``.
 
@@ -597,14 +610,7 @@ def plan_rollback(root, backup_root, run_id, force=False):
     run_dir = os.path.join(backup_root, run_id)
     actions = []
     conflicts = []
-    strays = set()
-    for entry in manifest["entries"]:
-        rel = entry["path"]
-        if link_leading_out(root, rel):
-            continue
-        for tmp in stray_temp_files(safe_join(root, rel)):
-            strays.add(_rel_of(root, tmp))
-    for rel in sorted(strays):
+    for rel in run_temp_files(root, manifest):
         actions.append({"path": rel, "action": "remove_temp", "entry": None})
     for entry in sorted(manifest["entries"], key=lambda e: -e["seq"]):
         rel = entry["path"]

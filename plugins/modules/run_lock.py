@@ -123,24 +123,20 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _lock
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
-from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import stray_temp_files
 from ansible_collections.sutazai.consolidation.plugins.module_utils._journal import (
     incomplete_runs,
     load_manifest,
     mark_complete,
+    run_temp_files,
     utc_now,
 )
-from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import link_leading_out, safe_join
+from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import safe_join
 
 
 def _remove_strays(root, backup_root, run_id):
-    removed = []
-    for entry in load_manifest(backup_root, run_id)["entries"]:
-        if link_leading_out(root, entry["path"]):
-            continue
-        for tmp in stray_temp_files(safe_join(root, entry["path"])):
-            os.unlink(tmp)
-            removed.append(os.path.relpath(tmp, root))
+    removed = run_temp_files(root, load_manifest(backup_root, run_id))
+    for rel in removed:
+        os.unlink(safe_join(root, rel))
     return removed
 
 
