@@ -13,6 +13,8 @@ DEMO_ROOT ?= $(BUILD)/demo/sutazaiapp
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# pytest-xdist workers: the integration tests are mostly ansible-playbook runs, one core each.
+PYTEST_WORKERS ?= 2
 PIP_QUIET := 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
 
 .PHONY: all venv collection demo demo-tree test unit sanity lint molecule testbed bench clean
@@ -46,7 +48,8 @@ testbed: venv
 	$(BIN)/python tests/testbed/services.py build
 
 unit: collection testbed
-	SUTAZAI_TESTBED_REQUIRED=1 $(BIN)/python -m pytest -q tests/unit tests/integration
+	SUTAZAI_TESTBED_REQUIRED=1 $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist worksteal \
+	  --durations=15 tests/unit tests/integration
 
 sanity: venv
 	bash tests/sanity/run-sanity.sh

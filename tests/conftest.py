@@ -16,7 +16,10 @@ LINK_BASE = os.path.join(REPO, ".build", "pytest")
 _link = os.path.join(LINK_BASE, "ansible_collections", "sutazai", "consolidation")
 if not os.path.islink(_link):
     os.makedirs(os.path.dirname(_link), exist_ok=True)
-    os.symlink(REPO, _link)
+    try:
+        os.symlink(REPO, _link)
+    except FileExistsError:  # another pytest-xdist worker made it first
+        pass
 if LINK_BASE not in sys.path:
     sys.path.insert(0, LINK_BASE)
 
