@@ -127,9 +127,10 @@ def write_demo(root, scale=1):
     return _write(root, scale)
 
 
-def copy_corpus(dest):
-    """Copy the shared corpus to ``dest`` (writable copy); the corpus itself is never changed."""
-    shutil.copytree(CORPUS, dest, symlinks=True)
+def copy_corpus(dest, source=CORPUS):
+    """Copy the shared corpus ``source`` (default: sutazai-v100) to ``dest`` (writable copy); the
+    corpus itself is never changed."""
+    shutil.copytree(source, dest, symlinks=True)
     for d, dirs, files in os.walk(dest):
         os.chmod(d, 0o755)
         for f in files:
