@@ -25,6 +25,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
+import conftest  # noqa: E402,F401 pylint: disable=unused-import
 from helpers import REPO, copy_corpus, playbook_command, write_demo  # noqa: E402
 
 GOLDEN = os.path.join(HERE, "golden")
@@ -101,6 +102,34 @@ def play_outputs(root, backups, reports, extra=()):
             except ValueError:
                 files[_RUN_ID_RE.sub("<run>", name)] = normalise(raw, paths)
     return {"rc": proc.returncode, "tasks": tasks, "reports": files}
+
+
+def differences(old, new, path="", limit=20):
+    """Where the JSON data ``old`` and ``new`` differ: a list of up to ``limit`` strings
+    ``path: old -> new`` (task results are named by their task name)."""
+    out = []
+
+    def walk(a, b, where):
+        if len(out) >= limit:
+            return
+        if isinstance(a, dict) and isinstance(b, dict):
+            for k in sorted(set(a) | set(b)):
+                if k not in a or k not in b:
+                    out.append("%s/%s: %s -> %s" % (where, k, "absent" if k not in a else "present",
+                                                    "absent" if k not in b else "present"))
+                else:
+                    walk(a[k], b[k], "%s/%s" % (where, k))
+        elif isinstance(a, list) and isinstance(b, list):
+            if len(a) != len(b):
+                out.append("%s: %d items -> %d items" % (where, len(a), len(b)))
+            for i, (x, y) in enumerate(zip(a, b)):
+                name = x.get("task") if isinstance(x, dict) and "task" in x else i
+                walk(x, y, "%s[%s]" % (where, name))
+        elif a != b:
+            out.append("%s: %.200r -> %.200r" % (where, a, b))
+
+    walk(old, new, path)
+    return out
 
 
 def golden_path(name):

@@ -75,6 +75,7 @@ for users):
 
 from __future__ import annotations
 
+import ast
 import difflib
 import fnmatch
 import os
@@ -93,9 +94,62 @@ except ImportError:  # pragma: no cover - reported by the module
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError, python_too_deep
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import read_bytes
-from ansible_collections.sutazai.consolidation.plugins.module_utils._shims import (
-    TEXT_FILE_PATTERNS, MAX_TEXT_BYTES, _dotted, _string_value, syntax_error)
+from ansible_collections.sutazai.consolidation.plugins.module_utils._python import (
+    import_from_parts, literal_parts, parse_python, walk)
+from ansible_collections.sutazai.consolidation.plugins.module_utils._shims import TEXT_FILE_PATTERNS, MAX_TEXT_BYTES
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import is_linked, walk_tree
+
+_SYNTAX_AT_RE = re.compile(r"error at (\d+):(\d+)")
+
+
+def _dotted(node):
+    """Return the dotted name of a libcst Name/Attribute chain as a list of str (or None)."""
+    if node is None:
+        return []
+    if isinstance(node, cst.Name):
+        return [node.value]
+    if isinstance(node, cst.Attribute):
+        head = _dotted(node.value)
+        return None if head is None else head + [node.attr.value]
+    return None
+
+
+def _string_value(node):
+    """Return the str value of a SimpleString/ConcatenatedString without f-strings, else None."""
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    if isinstance(node, cst.ConcatenatedString):
+        left = _string_value(node.left)
+        right = _string_value(node.right)
+        if left is None or right is None:
+            return None
+        return left + right
+    return None
+
+
+def syntax_error(exc, rel, raw=None):
+    """Return a ConsolidationError (kind ``syntax``) for a libcst ParserSyntaxError.
+
+    The line and column (1-based) come from Python's own parser (:func:`ast.parse` of ``raw``)
+    when it fails too, else from libcst's ``error at L:C`` message, else they are None.
+    """
+    message = str(getattr(exc, "message", "") or exc).strip().splitlines()[0]
+    line = column = None
+    if raw is not None:
+        try:
+            ast.parse(raw)
+        except SyntaxError as err:
+            line, column = err.lineno, err.offset
+            message = "%s (libcst: %s)" % (err.msg, message if len(message) <= 80 else message[:77] + "...")
+        except (ValueError, TypeError):
+            pass
+    if line is None:
+        m = _SYNTAX_AT_RE.search(message)
+        if m:
+            line, column = int(m.group(1)), int(m.group(2)) + 1
+    return ConsolidationError("cannot parse Python: %s" % message, rel, line, column, kind="syntax")
+
 
 DEFAULT_GLOB = "**/base_agent.py"
 DEFAULT_CANONICAL_PATH = "agents/core/base_agent.py"
@@ -926,10 +980,16 @@ class Planner(object):
             if f.is_symlink:
                 continue
             out.scanned_files += 1
-            deep = python_too_deep(data, f.rel)
-            if deep is not None:
-                self._unparsed(f.rel, data, deep, import_re, word_re)
+            tree, error = parse_python(data, f.rel)
+            if error is not None and error.kind == "too_deep":
+                self._unparsed(f.rel, data, error, import_re, word_re)
                 continue
+            if tree is not None:
+                needs_rewriter, ast_uses = self._read_with_ast(tree, data, f.rel, resolver)
+                if not needs_rewriter:
+                    for rel_copy, items in ast_uses.items():
+                        uses.setdefault(rel_copy, []).extend((name, f.rel, line) for name, line in items)
+                    continue
             try:
                 module = cst.parse_module(data)
             except (cst.ParserSyntaxError, UnicodeDecodeError, LookupError, SyntaxError, ValueError) as exc:
@@ -955,6 +1015,102 @@ class Planner(object):
                     out.rewrites.append({"path": f.rel, "line": e["line"], "old": e["old"], "new": e["new"]})
         self.uses = uses
         out.strings.sort(key=lambda s: (s["path"], s["line"], s["text"]))
+
+    def _read_with_ast(self, tree, data, rel, resolver):
+        """What libcst's pass over ``rel`` (:class:`_ImportRewriter`) would find, read from the
+        file's :mod:`ast` tree ``tree`` where :mod:`ast` suffices.
+
+        :returns: ``(needs_rewriter, uses)``. ``needs_rewriter`` is True when the file has an
+            import naming a disappearing copy (to be rewritten, or a bare dotted import to
+            report) or a string literal holding a copy's name that names a disappearing copy as
+            a dotted name or a path: a superset of what the rewriter edits or reports, so such
+            a file goes through it. Otherwise ``uses`` (``{copy_rel: [(name, line)]}``) are the
+            names the file takes from copies that are removed, replaced or links -- from
+            ``from <copy> import names`` and from ``alias.name`` after ``import <copy> as
+            alias`` -- found in source order, as the rewriter finds them. Imports of the
+            canonical module by its own name are left as they are, as the rewriter leaves them.
+        """
+        out = self.out
+        importer_dir = tuple(rel.split("/")[:-1])
+        moving = ("duplicate", "replaced", "link")
+        uses = {}
+        aliases = {}
+        events = []
+        raw_lines = None
+
+        def use(copies, name, line):
+            for c in copies:
+                if c.role in moving:
+                    uses.setdefault(c.rel, []).append((name, line))
+
+        def disappearing(copies):
+            return any(c.rel in out.disappearing for c in copies)
+
+        for node, depth in walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom, ast.Attribute)):
+                events.append((node.lineno, node.col_offset, depth, node))
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if not any(leaf in node.value for leaf in out.leaves):
+                    continue
+                if raw_lines is None:
+                    raw_lines = data.splitlines(True)
+                for value in [node.value] + [v for dummy, v in literal_parts(node, raw_lines)]:
+                    copies = (resolver.dotted_string(value.split(":", 1)[0].lstrip("."), importer_dir)
+                              + resolver.path_mentions(value, importer_dir))
+                    if disappearing(copies):
+                        return True, {}
+        events.sort(key=lambda e: e[:3])
+        for line, dummy, dummy2, node in events:
+            if isinstance(node, ast.Attribute):
+                if isinstance(node.value, ast.Name) and node.value.id in aliases:
+                    use(aliases[node.value.id], node.attr, line)
+                continue
+            # The dotted names of an import are Attribute chains to libcst, visited before it.
+            dotted_names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            for name in dotted_names:
+                parts = name.split(".")
+                if len(parts) > 1 and parts[0] in aliases:
+                    use(aliases[parts[0]], parts[1], line)
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    parts = tuple(a.name.split("."))
+                    copies = resolver.absolute(parts, importer_dir)
+                    if not copies:
+                        continue
+                    if a.asname:
+                        aliases[a.asname] = copies
+                    elif len(parts) == 1:
+                        aliases[parts[0]] = copies
+                    if disappearing(copies) and ".".join(parts) != out.canonical_module:
+                        return True, {}
+                continue
+            level, module, names = import_from_parts(node)
+            if level == 0 and module == ("__future__",):
+                continue
+            if level:
+                mod_parts = resolver.package(level, module, importer_dir)
+                copies = resolver.relative(level, module, importer_dir) if mod_parts is not None else []
+            else:
+                mod_parts = module
+                copies = resolver.absolute(module, importer_dir)
+            if copies:
+                if disappearing(copies) and not (level == 0 and ".".join(module) == out.canonical_module):
+                    return True, {}
+                if "*" not in names:
+                    for n in names:
+                        use(copies, n, line)
+                continue
+            if "*" in names or mod_parts is None:
+                continue
+            for a in node.names:
+                sub = tuple(a.name.split("."))
+                subs = (resolver.relative(level, module + sub, importer_dir) if level
+                        else resolver.absolute(module + sub, importer_dir))
+                if subs:
+                    aliases[a.asname or sub[-1]] = subs
+                    if disappearing(subs):
+                        return True, {}
+        return False, uses
 
     def _unparsed(self, rel, data, exc, import_re, word_re):
         out = self.out

@@ -253,6 +253,11 @@ _TOKEN_SHAPES = re.compile(
 _KEY_WORDS = ("pass", "secret", "token", "key", "auth", "cred", "jwt", "private", "cert", "salt", "dsn", "conn", "pwd")
 _LONG_RUN = re.compile(r"[A-Za-z0-9+=_-]{20,}")
 _SHAPE_WORDS = ("gh", "github_pat_", "glpat-", "xox", "sk-", "akia", "aiza", "bearer")
+# Something in a text that one of rules 2-5 looks at: a key word or shape word (the lines
+# :func:`_spans` reads), a long run, a URL, an interpolation or a private key block. A text
+# without any has no span, so :meth:`Redactor.text` skips it.
+_ANY_HINT = re.compile(r"(?i)%s|://|\$\{|-----BEGIN|%s" % (
+    "|".join(re.escape(w) for w in _KEY_WORDS + _SHAPE_WORDS), _LONG_RUN.pattern))
 _SHAPE_HINT = re.compile(r"(?i)gh[pousr]_|github_pat_|glpat-|xox[abprs]-|sk-|AKIA|AIza|bearer")
 _BEARER = re.compile(r"(?i)\bbearer[ \t]+(?P<val>[A-Za-z0-9._~+/=-]{16,})")
 
@@ -568,6 +573,7 @@ class Redactor(object):
                     target.setdefault(form, s)
         self._forms = dict(weak)
         self._forms.update(strong)
+        self._done = {}
         self._strong_re = self._compile(strong, False)
         self._weak_re = self._compile(weak, True)
 
@@ -602,6 +608,8 @@ class Redactor(object):
         if not text:
             return text
         text = self._known(text)
+        if not _ANY_HINT.search(text):
+            return text
         items = _spans(text, name)
         if not items:
             return text
@@ -618,7 +626,11 @@ class Redactor(object):
         """Apply :meth:`text` to every string inside ``value`` (dicts, lists, tuples, str);
         dict keys are kept."""
         if isinstance(value, str):
-            return self.text(value)
+            # Results repeat the same paths and names many times: each string is redacted once.
+            done = self._done.get(value)
+            if done is None:
+                done = self._done[value] = self.text(value)
+            return done
         if isinstance(value, (list, tuple)):
             return [self.data(v) for v in value]
         if isinstance(value, dict):

@@ -40,11 +40,24 @@ when any of these points at it, from any file under the root other than itself:
   INI, JSON, Makefile, Procfile, systemd units): a path ending in the shim's file name whose parent folder, when
   given, is the shim's (``COPY core/config.py``, ``python backend/core/config.py``); a dotted name
   as above; ``-m name``, ``-A name``, ``--app name`` or ``name:attr`` for the shim's module name.
-* a Python file libcst cannot parse (Python 2 syntax, broken file): any whole-word occurrence
+* a Python file that does not parse (Python 2 syntax, broken file): any whole-word occurrence
   of the shim's module name counts (kind ``unparsed``), since its imports cannot be read.
 
 A shim referenced only from shims that are themselves unused is unused too (chains of shims
 go together).
+
+Which files are parsed. Every ``*.py`` file is read once; Python's own parser (:mod:`ast`,
+:func:`_python.parse_python`) runs at most once per file, and only where it is needed:
+
+* shim candidates: files with no line at column 0 that opens a ``def``, ``class`` or decorator
+  (:data:`_python.DEFINITION_RE`); a file with one defines something, or -- when the line is in
+  a multi-line string -- is skipped, which can only keep a shim, never remove one;
+* after the candidates are classified, the files whose text holds a shim's module name (or a
+  symlink's) as a whole word, for their references; no other file can refer to a shim.
+
+``check_syntax`` parses every file as well, for a complete ``invalid`` list. Lookups go through
+indexes built once per scan (path suffixes of the shims and of the Python files), so the work
+grows with the tree, not with the tree times the number of shims.
 """
 
 from __future__ import annotations
@@ -54,19 +67,10 @@ import fnmatch
 import os
 import re
 
-try:
-    import libcst as cst
-    from libcst.metadata import MetadataWrapper, PositionProvider
-    HAS_LIBCST = True
-    _Visitor = cst.CSTVisitor
-    _METADATA = (PositionProvider,)
-except ImportError:  # pragma: no cover - reported by the module
-    HAS_LIBCST = False
-    _Visitor = object
-    _METADATA = ()
-
-from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError, python_too_deep
+from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import read_bytes
+from ansible_collections.sutazai.consolidation.plugins.module_utils._python import (
+    DEFINITION_RE, bound_names, dotted, import_from_parts, literal_parts, parse_python, string_value, walk)
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import walk_tree
 
 NEVER_SHIMS = frozenset(["__init__.py", "__main__.py", "conftest.py", "setup.py", "sitecustomize.py",
@@ -87,7 +91,6 @@ _IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")
 _DOTTED_RE = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?::[A-Za-z_]\w*)?$")
 _TEXT_DOTTED_RE = re.compile(r"(?<![\w./-])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)")
 _TEXT_PATH_RE = re.compile(r"(?<![\w.-])((?:[\w.-]*/)*)([A-Za-z_]\w*)\.py(?![\w])")
-_SYNTAX_AT_RE = re.compile(r"error at (\d+):(\d+)")
 
 
 class Shim(object):
@@ -119,8 +122,9 @@ class ShimScan(object):
 
     :ivar python_files: relative paths of every ``*.py`` file read (sorted list).
     :ivar shims: list of :class:`Shim`, sorted by path.
-    :ivar invalid: files libcst could not parse or decode, as error dicts (path, line, column,
-        kind, message); never removed, searched as text (kind ``unparsed``).
+    :ivar invalid: files parsed that do not parse or cannot be decoded, as error dicts (path,
+        line, column, kind, message), sorted by path; never removed, searched as text (kind
+        ``unparsed``).
     :ivar unreadable: error dicts of files or folders that could not be read at all; while any is
         listed no shim can be proven unused.
     :ivar skipped: tree entries not read (path, reason) from the walk and the text search.
@@ -136,63 +140,9 @@ class ShimScan(object):
         self.text_files = 0
 
 
-def _dotted(node):
-    """Return the dotted name of a libcst Name/Attribute chain as a list of str (or None)."""
-    if node is None:
-        return []
-    if isinstance(node, cst.Name):
-        return [node.value]
-    if isinstance(node, cst.Attribute):
-        head = _dotted(node.value)
-        return None if head is None else head + [node.attr.value]
-    return None
-
-
-def _string_value(node):
-    """Return the str value of a SimpleString/ConcatenatedString without f-strings, else None."""
-    if isinstance(node, cst.SimpleString):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else None
-    if isinstance(node, cst.ConcatenatedString):
-        left = _string_value(node.left)
-        right = _string_value(node.right)
-        if left is None or right is None:
-            return None
-        return left + right
-    return None
-
-
-def _import_from_parts(node):
-    level = len(node.relative)
-    module = _dotted(node.module) or []
-    if isinstance(node.names, cst.ImportStar):
-        names = ["*"]
-    else:
-        names = [a.name.value if isinstance(a.name, cst.Name) else ".".join(_dotted(a.name) or []) for a in node.names]
-    return level, tuple(module), tuple(names)
-
-
-def _bound_names(node):
-    """Names an Import/ImportFrom binds in the module namespace."""
-    out = []
-    if isinstance(node, cst.Import):
-        for a in node.names:
-            if a.asname is not None:
-                out.append(a.asname.name.value)
-            else:
-                out.append((_dotted(a.name) or [""])[0])
-    elif not isinstance(node.names, cst.ImportStar):
-        for a in node.names:
-            if a.asname is not None:
-                out.append(a.asname.name.value)
-            elif isinstance(a.name, cst.Name):
-                out.append(a.name.value)
-    return out
-
-
 def _is_string_list(node):
-    if isinstance(node, (cst.List, cst.Tuple)):
-        return all(isinstance(e, cst.Element) and _string_value(e.value) is not None for e in node.elements)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return all(string_value(e) is not None for e in node.elts)
     return False
 
 
@@ -200,75 +150,71 @@ class _NotShim(Exception):
     pass
 
 
-def _check_small(stmt, state):
-    """Accept one small statement of a shim or raise _NotShim; record imports in ``state``."""
-    if isinstance(stmt, cst.Expr):
-        if _string_value(stmt.value) is None:
+def _check_statement(stmt, state):
+    """Accept one statement of a shim or raise _NotShim; record imports in ``state``."""
+    if isinstance(stmt, ast.Expr):
+        if string_value(stmt.value) is None:
             raise _NotShim()
         return
-    if isinstance(stmt, cst.Pass):
+    if isinstance(stmt, ast.Pass):
         return
-    if isinstance(stmt, cst.Import):
+    if isinstance(stmt, ast.Import):
         for a in stmt.names:
-            parts = tuple(_dotted(a.name) or [])
+            parts = tuple(a.name.split("."))
             state["imports"].append((0, parts, ()))
-            state["targets"].append(".".join(parts))
-        state["bound"].update(_bound_names(stmt))
+            state["targets"].append(a.name)
+        state["bound"].update(bound_names(stmt))
         return
-    if isinstance(stmt, cst.ImportFrom):
-        level, module, names = _import_from_parts(stmt)
+    if isinstance(stmt, ast.ImportFrom):
+        level, module, names = import_from_parts(stmt)
         if level == 0 and module == ("__future__",):
             return
         state["imports"].append((level, module, names))
         state["targets"].append("." * level + ".".join(module))
-        state["bound"].update(_bound_names(stmt))
+        state["bound"].update(bound_names(stmt))
         return
-    if isinstance(stmt, cst.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0].target, cst.Name):
-        name = stmt.targets[0].target.value
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        name = stmt.targets[0].id
         if name == "__all__":
-            value = stmt.value
-            if _is_string_list(value):
+            if _is_string_list(stmt.value):
                 return
-            chain = _dotted(value)
+            chain = dotted(stmt.value)
             if chain and len(chain) >= 2 and chain[-1] == "__all__":
                 return
             raise _NotShim()
-        chain = _dotted(stmt.value)
+        chain = dotted(stmt.value)
         if chain and chain[0] in state["bound"]:
             state["bound"].add(name)
             return
         raise _NotShim()
-    if isinstance(stmt, cst.AugAssign) and isinstance(stmt.target, cst.Name) and stmt.target.value == "__all__":
-        if isinstance(stmt.operator, cst.AddAssign) and _is_string_list(stmt.value):
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == "__all__":
+        if isinstance(stmt.op, ast.Add) and _is_string_list(stmt.value):
             return
+    if isinstance(stmt, ast.Try) and not stmt.orelse and not stmt.finalbody:
+        _check_block(stmt.body, state)
+        for handler in stmt.handlers:
+            caught = handler.type
+            names = []
+            if isinstance(caught, ast.Name):
+                names = [caught.id]
+            elif isinstance(caught, ast.Tuple):
+                names = [e.id for e in caught.elts if isinstance(e, ast.Name)]
+                if len(names) != len(caught.elts):
+                    raise _NotShim()
+            if not names or any(n not in _IMPORT_ERRORS for n in names):
+                raise _NotShim()
+            _check_block(handler.body, state)
+        return
     raise _NotShim()
 
 
 def _check_block(body, state):
     for stmt in body:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                _check_small(small, state)
-        elif isinstance(stmt, cst.Try) and not stmt.orelse and not stmt.finalbody:
-            _check_block(stmt.body.body, state)
-            for handler in stmt.handlers:
-                caught = handler.type
-                names = []
-                if isinstance(caught, cst.Name):
-                    names = [caught.value]
-                elif isinstance(caught, cst.Tuple):
-                    names = [e.value.value for e in caught.elements if isinstance(e.value, cst.Name)]
-                    if len(names) != len(caught.elements):
-                        raise _NotShim()
-                if not names or any(n not in _IMPORT_ERRORS for n in names):
-                    raise _NotShim()
-                _check_block(handler.body.body, state)
-        else:
-            raise _NotShim()
+        _check_statement(stmt, state)
 
 
 def classify_shim(module):
-    """Decide whether the parsed ``module`` (libcst Module) is a shim (see the module doc).
+    """Decide whether the parsed ``module`` (:class:`ast.Module`) is a shim (see the module doc).
 
     :returns: ``(targets, imports)`` -- ``targets`` the re-exported modules as written (list of
         str, relative ones with leading dots, in file order, duplicates dropped) and ``imports``
@@ -288,67 +234,38 @@ def classify_shim(module):
     return targets, state["imports"]
 
 
-class _RefCollector(_Visitor):
-    """Collect ``(kind, line, data)`` references of one parsed file.
-
-    kinds: ``import`` (data: ``(level, module_parts, names)``), ``dynamic`` (data: dotted str
-    from import_module/__import__), ``string`` (data: dotted str literal).
-    """
-
-    METADATA_DEPENDENCIES = _METADATA
-
-    def __init__(self):
-        super(_RefCollector, self).__init__()
-        self.found = []
-
-    def _line(self, node):
-        return self.get_metadata(PositionProvider, node).start.line
-
-    def visit_Import(self, node):
-        line = self._line(node)
-        for a in node.names:
-            self.found.append(("import", line, (0, tuple(_dotted(a.name) or []), ())))
-
-    def visit_ImportFrom(self, node):
-        self.found.append(("import", self._line(node), _import_from_parts(node)))
-
-    def visit_Call(self, node):
-        func = _dotted(node.func)
-        if func and func[-1] in ("import_module", "__import__") and node.args:
-            value = _string_value(node.args[0].value)
-            if value:
-                self.found.append(("dynamic", self._line(node), value))
-
-    def visit_SimpleString(self, node):
-        value = node.evaluated_value
-        if isinstance(value, str) and len(value) < 300:
-            if _DOTTED_RE.match(value):
-                self.found.append(("string", self._line(node), value))
-            elif ".py" in value:
-                self.found.append(("path", self._line(node), value))
-
-
-def syntax_error(exc, rel, raw=None):
-    """Return a ConsolidationError (kind ``syntax``) for a libcst ParserSyntaxError.
-
-    The line and column (1-based) come from Python's own parser (:func:`ast.parse` of ``raw``)
-    when it fails too, else from libcst's ``error at L:C`` message, else they are None.
-    """
-    message = str(getattr(exc, "message", "") or exc).strip().splitlines()[0]
-    line = column = None
-    if raw is not None:
-        try:
-            ast.parse(raw)
-        except SyntaxError as err:
-            line, column = err.lineno, err.offset
-            message = "%s (libcst: %s)" % (err.msg, message if len(message) <= 80 else message[:77] + "...")
-        except (ValueError, TypeError):
-            pass
-    if line is None:
-        m = _SYNTAX_AT_RE.search(message)
-        if m:
-            line, column = int(m.group(1)), int(m.group(2)) + 1
-    return ConsolidationError("cannot parse Python: %s" % message, rel, line, column, kind="syntax")
+def collect_references(module, raw):
+    """The places of the parsed file ``module`` (``raw``: its bytes) that may name a module, as
+    ``(kind, line, data)`` in source order: ``import`` (data ``(level, module_parts, names)``,
+    one per imported module of an ``import a, b``), ``dynamic`` (the literal first argument of
+    an ``import_module``/``__import__`` call), ``string`` (a string literal under 300 characters
+    that is a dotted name, optionally ``:attr``) and ``path`` (one holding ``.py``). Adjacent
+    literals count one by one; f-string text does not count."""
+    found = []
+    raw_lines = None
+    for node, depth in walk(module):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                found.append((node.lineno, node.col_offset, depth, "import", (0, tuple(a.name.split(".")), ())))
+        elif isinstance(node, ast.ImportFrom):
+            found.append((node.lineno, node.col_offset, depth, "import", import_from_parts(node)))
+        elif isinstance(node, ast.Call):
+            func = dotted(node.func)
+            if func and func[-1] in ("import_module", "__import__") and (node.args or node.keywords):
+                value = string_value(node.args[0] if node.args else node.keywords[0].value)
+                if value:
+                    found.append((node.lineno, node.col_offset, depth, "dynamic", value))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "." in node.value:
+            if raw_lines is None:
+                raw_lines = raw.splitlines(True)
+            for line, value in literal_parts(node, raw_lines):
+                if len(value) < 300:
+                    if _DOTTED_RE.match(value):
+                        found.append((line, node.col_offset, depth, "string", value))
+                    elif ".py" in value:
+                        found.append((line, node.col_offset, depth, "path", value))
+    found.sort(key=lambda f: (f[0], f[1], f[2]))
+    return [(kind, line, data) for line, dummy, dummy2, kind, data in found]
 
 
 class _Matcher(object):
@@ -357,9 +274,16 @@ class _Matcher(object):
     def __init__(self, shims, python_roots):
         # last name -> [(parts, shim)]: a shim under its own path and under each symlink to it.
         self.by_last = {}
+        # every path suffix (tuple) -> shims ending so; whole path (tuple) -> shims (indexes, so
+        # that a lookup costs the same however many shims share a last name).
+        self.by_suffix = {}
+        self.by_full = {}
         for s in shims:
             for parts in [s.parts] + s.aliases:
                 self.by_last.setdefault(parts[-1], []).append((parts, s))
+                self.by_full.setdefault(parts, []).append(s)
+                for n in range(1, len(parts) + 1):
+                    self.by_suffix.setdefault(parts[-n:], []).append(s)
         self.roots = [tuple(p for p in r.strip("/").split("/") if p and p != ".") for r in python_roots]
 
     def bases(self, importer_dir):
@@ -373,19 +297,19 @@ class _Matcher(object):
         """Shims the absolute dotted name ``parts`` (tuple) may load, for a file in ``importer_dir``."""
         if not parts:
             return []
+        if not self.roots:
+            return list(self.by_suffix.get(parts, ()))
         out = []
-        for sp, s in self.by_last.get(parts[-1], ()):
-            if self.roots:
-                if any(r + parts == sp for r in self.bases(importer_dir)):
+        for base in self.bases(importer_dir):
+            for s in self.by_full.get(base + parts, ()):
+                if s not in out:
                     out.append(s)
-            elif len(parts) <= len(sp) and sp[-len(parts):] == parts:
-                out.append(s)
         return out
 
     def by_path(self, parts):
         if not parts:
             return []
-        return [s for sp, s in self.by_last.get(parts[-1], ()) if sp == parts]
+        return list(self.by_full.get(parts, ()))
 
     def import_stmt(self, level, module, names, importer_dir):
         found = []
@@ -448,11 +372,91 @@ def _is_text_file(rel):
     return any(fnmatch.fnmatchcase(base, p) for p in TEXT_FILE_PATTERNS)
 
 
-def _word_re(names):
-    return re.compile(r"(?<![\w])(%s)(?![\w])" % "|".join(re.escape(n) for n in sorted(names)))
+class NamePatterns(object):
+    """The shim names of a scan, for :func:`may_refer` and the text searches (compiled once).
+
+    :ivar names: the names (sorted list of str).
+    :ivar word: pattern of a name as a whole word (group 1: the name).
+    """
+
+    def __init__(self, names):
+        self.names = sorted(names)
+        self.word = re.compile(r"(?<![\w])(%s)(?![\w])" % "|".join(re.escape(n) for n in self.names))
 
 
-def scan(root, python_roots=(), exclude_paths=(), text_references=True):
+_DOTTED_TAIL_RE = re.compile(r"(?:\.\w+)*(?::\w+)?[\"']")
+_DOTTED_HEAD_RE = re.compile(r"[A-Za-z_]\w*(?:\.\w+)*\.$")
+_IMPORT_WORD_RE = re.compile(r"(?<![\w])import(?![\w])")
+_IMPORT_PAREN_RE = re.compile(r"(?<![\w])import[ \t]*\(")
+_WORD_OR_DOT = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
+
+
+def may_refer(text, patterns):
+    """Whether the Python source ``text`` (str) may refer to a module whose last name is one of
+    the names of ``patterns`` (:class:`NamePatterns`), so that it must be parsed. Conservative:
+    True when any occurrence of a name (as a whole word) is in one of these places, False only
+    when none is:
+
+    * in a string literal on one line whose whole value is a dotted name of two or more parts,
+      the name not the first (``"app.metrics"``, ``'a.metrics.x:app'``): a string names a
+      module only so, and a string spanning lines holds a newline, so it is no dotted name;
+    * followed by ``.py`` (a path, also in a string spanning lines);
+    * on a line holding the ``import`` keyword, on the line after one ending in a backslash
+      (continuation), or inside a parenthesised ``import (...)`` list (from the ``(`` to the
+      first ``)`` outside a comment; an import list holds no strings).
+
+    So ``self.metrics.append(x)``, ``metrics = {}`` or ``{"metrics": self.metrics.x}`` alone do
+    not make a file worth parsing; ``from app import metrics``, ``"app.metrics"`` or a line
+    ``    metrics,`` inside an import list do. ``import_module``/``__import__`` take the same
+    dotted literals. A file that does not parse is then searched as text (kind ``unparsed``)."""
+    if not any(n in text for n in patterns.names):
+        return False
+    lists = None
+    for m in patterns.word.finditer(text):
+        start, end = m.start(), m.end()
+        if text.startswith(".py", end):
+            return True
+        if start > 0 and text[start - 1] == ".":
+            left = start - 1
+            while left > 0 and text[left - 1] in _WORD_OR_DOT:
+                left -= 1
+            if (left > 0 and text[left - 1] in "'\"" and _DOTTED_HEAD_RE.match(text, left, start)
+                    and _DOTTED_TAIL_RE.match(text, end)):
+                return True
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", end)
+        if _IMPORT_WORD_RE.search(text, line_start, len(text) if line_end < 0 else line_end):
+            return True
+        if text[max(line_start - 2, 0):line_start] == "\\\n":
+            return True
+        if lists is None:
+            lists = _import_lists(text) if "import" in text else []
+        if any(a <= start < b for a, b in lists):
+            return True
+    return False
+
+
+def _import_lists(text):
+    """``(start, end)`` offsets of each parenthesised ``import (...)`` list of ``text``: from the
+    ``(`` to the first ``)`` outside a ``#`` comment."""
+    out = []
+    for m in _IMPORT_PAREN_RE.finditer(text):
+        pos = m.end()
+        while True:
+            end = text.find("\n", pos)
+            line = text[pos:] if end < 0 else text[pos:end]
+            close = line.split("#", 1)[0].find(")")
+            if close >= 0:
+                out.append((m.end(), pos + close))
+                break
+            if end < 0:
+                out.append((m.end(), len(text)))
+                break
+            pos = end + 1
+    return out
+
+
+def scan(root, python_roots=(), exclude_paths=(), text_references=True, check_syntax=False):
     """Find the shims under ``root`` and every reference to them.
 
     :param root: the platform root (str).
@@ -460,27 +464,30 @@ def scan(root, python_roots=(), exclude_paths=(), text_references=True):
         inside them; empty for the suffix rule (see the module doc).
     :param exclude_paths: absolute folders never walked (backup root, report folder).
     :param text_references: also search non-Python text files (:data:`TEXT_FILE_PATTERNS`).
+    :param check_syntax: parse every Python file, so that ``invalid`` lists every file of the
+        tree that does not parse; by default only the files the scan needs are parsed (see
+        "Which files are parsed" in the module doc).
     :returns: a :class:`ShimScan`; each shim's ``references`` is the list of
         ``{"path", "line", "kind", "text"}`` dicts (kinds ``import``, ``dynamic``, ``string``,
         ``text``, ``unparsed``), sorted by path and line.
-    :raises ImportError: when libcst is missing.
     """
-    if not HAS_LIBCST:
-        raise ImportError("libcst")
-    result = ScanState(root, python_roots, exclude_paths, text_references)
-    return result.run()
+    return ScanState(root, python_roots, exclude_paths, text_references, check_syntax).run()
 
 
 class ScanState(object):
-    """Working state of :func:`scan` (one instance per call)."""
+    """Working state of :func:`scan` (one instance per call). Each Python file is read once
+    (``raw``/``texts``) and parsed at most once (``parsed``: rel -> :class:`ast.Module`, or None
+    when it does not parse)."""
 
-    def __init__(self, root, python_roots, exclude_paths, text_references):
+    def __init__(self, root, python_roots, exclude_paths, text_references, check_syntax=False):
         self.root = root
         self.python_roots = list(python_roots or ())
         self.exclude_paths = exclude_paths
         self.text_references = text_references
+        self.check_syntax = check_syntax
         self.out = ShimScan()
         self.parsed = {}
+        self.raw = {}
         self.texts = {}
         self.links = []
         self.real = {}
@@ -504,8 +511,9 @@ class ScanState(object):
                 self.links.append(f)
                 continue
             seen_real.add(f.real)
-            self._parse(f)
+            self._read(f)
         if not out.shims:
+            out.invalid.sort(key=lambda e: e["path"])
             return out
         by_real = dict((s_real, s) for s_real, s in ((self.real[s.rel], s) for s in out.shims))
         for f in self.links:
@@ -513,9 +521,12 @@ class ScanState(object):
                 by_real[f.real].aliases.append(tuple(f.rel[:-3].split("/")))
                 by_real[f.real].links.append(f.rel)
         self._references(py_files, text_files)
+        out.invalid.sort(key=lambda e: e["path"])
         return out
 
-    def _parse(self, f):
+    def _read(self, f):
+        """Read one Python file; parse and classify it when it may be a shim (or always, with
+        ``check_syntax``)."""
         out = self.out
         try:
             raw = read_bytes(f.path, f.rel)
@@ -524,31 +535,33 @@ class ScanState(object):
             return
         out.python_files.append(f.rel)
         self.real[f.rel] = f.real
-        self.texts[f.rel] = raw.decode("utf-8", "replace")
-        deep = python_too_deep(raw, f.rel)
-        if deep is not None:
-            out.invalid.append(deep.as_dict())
+        self.raw[f.rel] = raw
+        self.texts[f.rel] = text = raw.decode("utf-8", "replace")
+        candidate = not (f.rel.rsplit("/", 1)[-1] in NEVER_SHIMS or f.is_symlink or DEFINITION_RE.search(raw))
+        if not (candidate or self.check_syntax):
             return
-        try:
-            module = cst.parse_module(raw)
-        except cst.ParserSyntaxError as exc:
-            out.invalid.append(syntax_error(exc, f.rel, raw).as_dict())
-            return
-        except (UnicodeDecodeError, LookupError, SyntaxError, ValueError) as exc:
-            out.invalid.append(ConsolidationError("cannot decode it: %s" % exc, f.rel, kind="not_decodable").as_dict())
-            return
-        self.parsed[f.rel] = module
-        base = f.rel.rsplit("/", 1)[-1]
-        if base in NEVER_SHIMS or f.is_symlink:
+        module = self._parse(f.rel)
+        if module is None or not candidate:
             return
         shape = classify_shim(module)
         if shape is not None:
-            out.shims.append(Shim(f.rel, shape[0], shape[1], self.texts[f.rel].count("\n") + (0 if self.texts[f.rel].endswith("\n") else 1)))
+            out.shims.append(Shim(f.rel, shape[0], shape[1], text.count("\n") + (0 if text.endswith("\n") else 1)))
+
+    def _parse(self, rel):
+        """The :class:`ast.Module` of ``rel`` (read by :meth:`_read`), parsed once; None when it
+        does not parse (the error goes to ``invalid``)."""
+        if rel not in self.parsed:
+            module, error = parse_python(self.raw[rel], rel)
+            if error is not None:
+                self.out.invalid.append(error.as_dict())
+            self.parsed[rel] = module
+        return self.parsed[rel]
 
     def _references(self, py_files, text_files):
         out = self.out
         matcher = _Matcher(out.shims, self.python_roots)
-        names_re = _word_re(set(matcher.by_last))
+        patterns = NamePatterns(set(matcher.by_last))
+        names_re = patterns.word
         refs = {}
         # Import edges between shims, to let unused chains go together.
         for f in py_files:
@@ -556,11 +569,12 @@ class ScanState(object):
             if rel not in self.texts:
                 continue
             text = self.texts[rel]
-            if not names_re.search(text):
+            if not may_refer(text, patterns):
                 continue
             importer_dir = tuple(rel.split("/")[:-1])
             lines = text.split("\n")
-            if rel not in self.parsed:
+            module = self._parse(rel)
+            if module is None:
                 for i, line in enumerate(lines):
                     m = names_re.search(line)
                     if m:
@@ -568,9 +582,7 @@ class ScanState(object):
                             if s.rel != rel:
                                 _add_ref(refs, s, rel, i + 1, "unparsed", line.strip())
                 continue
-            collector = _RefCollector()
-            MetadataWrapper(self.parsed[rel], unsafe_skip_copy=True).visit(collector)
-            for kind, line, data in collector.found:
+            for kind, line, data in collect_references(module, self.raw[rel]):
                 if kind == "import":
                     hits = matcher.import_stmt(data[0], data[1], data[2], importer_dir)
                 elif kind == "path":
@@ -585,8 +597,9 @@ class ScanState(object):
             self._text_file(f, matcher, names_re, refs)
         for s in out.shims:
             s.references = sorted(refs.get(s.rel, {}).values(), key=lambda r: (r["path"], r["line"], r["kind"]))
+        files = _FileIndex(self.out.python_files)
         for s in out.shims:
-            s.target_files = self._target_files(s, matcher)
+            s.target_files = self._target_files(s, matcher, files)
 
     def _text_file(self, f, matcher, names_re, refs):
         try:
@@ -617,9 +630,8 @@ class ScanState(object):
             for s in hits:
                 _add_ref(refs, s, f.rel, i + 1, "text", line.strip())
 
-    def _target_files(self, shim, matcher):
+    def _target_files(self, shim, matcher, files):
         """Files of the tree each re-exported module may be (for the report only)."""
-        files = set(self.out.python_files)
         shim_dir = shim.parts[:-1]
         found = []
         for level, module, names in shim.imports:
@@ -630,25 +642,41 @@ class ScanState(object):
                 base = shim_dir[:len(shim_dir) - (level - 1)]
                 cands.append(base + module)
                 cands.extend(base + module + (n,) for n in names if n != "*")
-                paths = []
                 for c in cands:
-                    paths.extend(["/".join(c) + ".py", "/".join(c + ("__init__.py",))])
-                found.extend(p for p in paths if p in files)
+                    found.extend(p for p in ("/".join(c) + ".py", "/".join(c + ("__init__.py",))) if p in files.paths)
             else:
                 cands.append(module)
                 cands.extend(module + (n,) for n in names if n != "*")
                 for c in cands:
                     if not c:
                         continue
-                    for p in files:
-                        parts = tuple(p[:-3].split("/"))
-                        if parts[-1] == "__init__":
-                            parts = parts[:-1]
-                        if len(c) <= len(parts) and parts[-len(c):] == c and p != shim.rel:
-                            if matcher.roots and not any(r + c == parts for r in matcher.bases(shim_dir)):
-                                continue
-                            found.append(p)
+                    for p, parts in files.ending_with(c):
+                        if p == shim.rel:
+                            continue
+                        if matcher.roots and not any(r + c == parts for r in matcher.bases(shim_dir)):
+                            continue
+                        found.append(p)
         return sorted(set(found) - set([shim.rel]))
+
+
+class _FileIndex(object):
+    """The Python files of a scan by module path: ``paths`` (set of relative paths) and, for
+    every suffix of a file's module parts (``a/b/__init__.py`` is ``(a, b)``), the files ending
+    so -- one dictionary lookup per question, whatever the size of the tree."""
+
+    def __init__(self, paths):
+        self.paths = set(paths)
+        self._by_suffix = {}
+        for p in sorted(self.paths):
+            parts = tuple(p[:-3].split("/"))
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            for n in range(1, len(parts) + 1):
+                self._by_suffix.setdefault(parts[-n:], []).append((p, parts))
+
+    def ending_with(self, parts):
+        """``(path, module parts)`` of the files whose module parts end with ``parts`` (tuple)."""
+        return self._by_suffix.get(tuple(parts), ())
 
 
 def unused_shims(shims, keep=()):

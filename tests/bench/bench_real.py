@@ -1,0 +1,201 @@
+#!/usr/bin/env python
+# -*- coding: utf-8 -*-
+"""Speed of the whole play on the real corpora. Prints figures; asserts nothing about time.
+
+Three tables, each on fresh copies (the corpora in ``../shared/corpus`` are never changed):
+
+1. **Whole play against Ansible's floor.** For each corpus, ``consolidate.yml --check`` (the
+   options the corpora need: ``*_on_invalid=warn``, ``requirements_resolve=newest``), wall time,
+   best of ``--runs``; then a no-op play of the same shape in the same run: one task per task
+   of the real play -- ``ansible.builtin.ping`` where the real task ran a module on the host,
+   ``ansible.builtin.set_fact`` where it ran on the controller only, a skipped ``debug`` where
+   it was skipped. Printed: both times and their ratio.
+2. **Module work per phase on the v78 copy.** Every collection module the play ran, with the
+   arguments it ran with (``invocation.module_args`` of the play's results), run in-process in
+   check mode with diff (the code path under Ansible, without Python start-up), best of 3.
+3. **Growth.** A generated tree 10x the v78 copy (:func:`scale_tree`: the corpus plus nine
+   copies of each of its top-level folders, with the folder names inside renamed so that each
+   copy is its own set of Python packages, Dockerfiles and scripts): module work per phase at
+   1x and 10x and the ratio.
+
+Usage: ``python tests/bench/bench_real.py [--runs N] [--scale K] [--skip-play]`` (``make bench``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from bench_phases import REPO, best_of, run_module  # noqa: E402
+
+sys.path.insert(0, os.path.join(REPO, "tests"))
+import phase_outputs  # noqa: E402
+from helpers import playbook_command  # noqa: E402
+
+NOT_PHASES = ("run_lock",)
+"""Modules of the play not timed in-process (they take and release the run lock)."""
+
+
+def run_play(root, backups, reports, extra):
+    """Run ``consolidate.yml --check`` on ``root``; return ``(seconds, json document)``."""
+    args = []
+    for e in extra:
+        args += ["-e", e]
+    cmd, env = playbook_command("consolidate.yml", root, *args, check=True, backup_root=backups, report_dir=reports)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    secs = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit("consolidate.yml --check failed (rc %d): %s" % (proc.returncode, proc.stderr[-2000:]))
+    return secs, json.loads(proc.stdout[proc.stdout.index("{"):])
+
+
+def task_shape(doc):
+    """The play's tasks as a list of ``(kind, action, module_args)``: kind ``module`` (ran a
+    module on the host), ``controller`` or ``skipped``."""
+    out = []
+    for play in doc.get("plays", []):
+        for task in play.get("tasks", []):
+            res = task["hosts"].get("localhost", {})
+            if res.get("skipped"):
+                out.append(("skipped", res.get("action"), None))
+            elif "invocation" in res:
+                out.append(("module", res.get("action"), res["invocation"].get("module_args") or {}))
+            else:
+                out.append(("controller", res.get("action"), None))
+    return out
+
+
+NOOP_TASK = {
+    "module": {"ansible.builtin.ping": {}},
+    "controller": {"ansible.builtin.set_fact": {"bench_noop": True}},
+    "skipped": {"ansible.builtin.debug": {"msg": "skipped"}, "when": False},
+}
+
+
+def noop_play(shape, path):
+    """Write the no-op play of ``shape`` (see the module doc) to ``path``."""
+    tasks = []
+    for i, (kind, dummy, dummy2) in enumerate(shape):
+        task = {"name": "no-op %d (%s)" % (i, kind)}
+        task.update(NOOP_TASK[kind])
+        tasks.append(task)
+    play = [{"name": "No-op play of the same shape", "hosts": "all", "gather_facts": False,
+             # as playbooks/host_vars/localhost.yml sets it for the real play
+             "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"}, "tasks": tasks}]
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(play, f, indent=1)  # JSON is YAML
+
+
+def run_noop(path):
+    cmd, env = playbook_command("consolidate.yml", "/nonexistent")
+    cmd = cmd[:cmd.index(os.path.join("playbooks", "consolidate.yml"))] + [path]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def modules_of(shape, root, at_root):
+    """``(module name, args)`` for every collection module task of ``shape``, with the root the
+    play ran on (``at_root``) replaced by ``root``."""
+    out = []
+    for kind, action, args in shape:
+        if kind != "module" or not (action or "").startswith("sutazai.consolidation."):
+            continue
+        name = action.rsplit(".", 1)[-1]
+        if name in NOT_PHASES:
+            continue
+        text = json.dumps(dict((k, v) for k, v in args.items() if v is not None)).replace(at_root, root)
+        out.append((name, json.loads(text)))
+    return out
+
+
+def module_work(modules, runs=3):
+    """Best-of-``runs`` seconds of each module run in-process: list of ``(name, seconds)``."""
+    return [(name, best_of(lambda a=args, n=name: run_module(n, a), runs)[0]) for name, args in modules]
+
+
+def scale_tree(src, dest, factor):
+    """Write ``src`` and ``factor - 1`` copies of each of its top-level folders into ``dest``.
+
+    Copy ``k`` of top-level folder ``D`` is ``D_x<k>``, and every folder inside it is renamed
+    ``<name>_x<k>``, so that each copy holds its own Python packages (no import of one copy
+    resolves into another), Dockerfiles, scripts, agent and config files. Top-level files are
+    not copied. Returns the number of files written (int)."""
+    shutil.copytree(src, dest, symlinks=True)
+    tops = sorted(n for n in os.listdir(src) if os.path.isdir(os.path.join(src, n))
+                  and not os.path.islink(os.path.join(src, n)))
+    for k in range(1, factor):
+        suffix = "_x%d" % k
+        for top in tops:
+            for d, dirs, files in os.walk(os.path.join(src, top)):
+                rel = os.path.relpath(d, src).split(os.sep)
+                target = os.path.join(dest, *[p + suffix for p in rel])
+                os.makedirs(target, exist_ok=True)
+                for name in files:
+                    s = os.path.join(d, name)
+                    if os.path.islink(s):
+                        continue
+                    shutil.copyfile(s, os.path.join(target, name))
+    return sum(len(files) for dummy, dummy2, files in os.walk(dest))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1, help="whole-play runs per tree, best taken (default 1)")
+    parser.add_argument("--scale", type=int, default=10, help="size of the generated tree, times v78 (default 10)")
+    parser.add_argument("--skip-play", action="store_true", help="only the module tables")
+    args = parser.parse_args(argv)
+    v78 = os.path.join(phase_outputs.CORPORA, "sutazai-v78")
+    if not os.path.isdir(v78):
+        raise SystemExit("corpus %s absent" % v78)
+    with tempfile.TemporaryDirectory() as tmp:
+        shapes = {}
+        print("1. Whole play --check against a no-op play of the same shape (best of %d)" % args.runs)
+        print("%-14s %7s %7s %6s %9s %9s %7s" % ("tree", "files", "py", "tasks", "play s", "no-op s", "ratio"))
+        for name in ("sutazai-v78", "sutazai-v100"):
+            if not os.path.isdir(os.path.join(phase_outputs.CORPORA, name)):
+                print("%-14s corpus absent" % name)
+                continue
+            root, backups, reports = phase_outputs.tree(name, os.path.join(tmp, name))
+            files = [f for dummy, dummy2, fs in os.walk(root) for f in fs]
+            times = []
+            for dummy in range(1 if args.skip_play else args.runs):
+                secs, doc = run_play(root, backups, reports, phase_outputs.TREES[name])
+                times.append(secs)
+            shapes[name] = (root, task_shape(doc))
+            if args.skip_play:
+                continue
+            noop = os.path.join(tmp, "noop-%s.yml" % name)
+            noop_play(shapes[name][1], noop)
+            floor = min(run_noop(noop) for dummy in range(args.runs))
+            print("%-14s %7d %7d %6d %9.1f %9.1f %6.2fx" % (name, len(files), sum(1 for f in files if f.endswith(".py")),
+                                                           len(shapes[name][1]), min(times), floor, min(times) / floor))
+        root, shape = shapes["sutazai-v78"]
+        print()
+        print("2. Module work per phase on the sutazai-v78 copy (in-process, check mode, diff, best of 3)")
+        one = module_work(modules_of(shape, root, root))
+        for name, secs in one:
+            print("%-24s %7.2f s" % (name, secs))
+        print("%-24s %7.2f s" % ("total", sum(s for dummy, s in one)))
+        print()
+        big = os.path.join(tmp, "scaled", "root")
+        files = scale_tree(root, big, args.scale)
+        print("3. Growth: module work at 1x (%d files) and %dx (%d files), best of 3"
+              % (sum(len(f) for dummy, dummy2, f in os.walk(root)), args.scale, files))
+        many = module_work(modules_of(shape, big, root))
+        print("%-24s %7s %7s %7s" % ("module", "1x s", "%dx s" % args.scale, "ratio"))
+        for (name, a), (dummy, b) in zip(one, many):
+            print("%-24s %7.2f %7.2f %6.1fx" % (name, a, b, b / a if a else float("nan")))
+
+
+if __name__ == "__main__":
+    main()
