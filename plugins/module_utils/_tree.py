@@ -127,30 +127,39 @@ def walk_tree(root, subdir="", excludes=DEFAULT_EXCLUDES, exclude_paths=(), matc
         result.skipped.append({"path": start_rel, "reason": "symlink points outside the root"})
         return result
     seen_dirs = set([(st.st_dev, st.st_ino)])
-    # Stack of (rel, path, ancestry set of (dev, ino)).
-    stack = [(start_rel, start, frozenset([(st.st_dev, st.st_ino)]))]
+    # Stack of (rel, path, resolved path, ancestry set of (dev, ino)). The resolved path of an
+    # entry that is not a symlink is its folder's plus its name, so only symlinks are resolved.
+    stack = [(start_rel, start, start_real, frozenset([(st.st_dev, st.st_ino)]))]
     while stack:
-        rel_dir, path_dir, ancestry = stack.pop()
+        rel_dir, path_dir, real_dir, ancestry = stack.pop()
         try:
-            names = sorted(os.listdir(path_dir))
+            with os.scandir(path_dir) as it:
+                entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
             result.skipped.append({"path": rel_dir or ".", "reason": "cannot list directory: %s" % exc.strerror})
             continue
-        if "pyvenv.cfg" in names and rel_dir:
+        if rel_dir and any(e.name == "pyvenv.cfg" for e in entries):
             result.skipped.append({"path": rel_dir, "reason": "virtualenv"})
             continue
         subdirs = []
-        for name in names:
+        for entry in entries:
+            name = entry.name
             if not rel_dir and name == LOCK_NAME:
                 continue
             rel = "%s/%s" % (rel_dir, name) if rel_dir else name
             path = os.path.join(path_dir, name)
+            decodable = is_decodable(name)
+            if decodable and entry.is_file(follow_symlinks=False):
+                # A regular file (the directory entry's type; no stat needed).
+                if match is None or match(rel):
+                    result.files.append(TreeFile(rel, path, os.path.join(real_dir, name), False))
+                continue
             try:
                 lst = os.lstat(path)
             except OSError as exc:
                 result.skipped.append({"path": display_path(rel), "reason": "cannot stat: %s" % exc.strerror})
                 continue
-            if not is_decodable(name):
+            if not decodable:
                 # Listed when it could matter: every folder, a file only when it matches.
                 if stat.S_ISDIR(lst.st_mode) or stat.S_ISLNK(lst.st_mode) or match is None or _matches(match, rel):
                     result.skipped.append({"path": display_path(rel), "reason": NOT_UTF8_NAME})
@@ -172,11 +181,10 @@ def walk_tree(root, subdir="", excludes=DEFAULT_EXCLUDES, exclude_paths=(), matc
                     continue
             else:
                 tst = lst
-                real = None
+                real = os.path.join(real_dir, name)
             if stat.S_ISDIR(tst.st_mode):
                 if name in excludes:
                     continue
-                real = real or os.path.realpath(path)
                 if real in excluded_real:
                     continue
                 key = (tst.st_dev, tst.st_ino)
@@ -187,11 +195,11 @@ def walk_tree(root, subdir="", excludes=DEFAULT_EXCLUDES, exclude_paths=(), matc
                     result.skipped.append({"path": rel, "reason": "directory already walked through another path"})
                     continue
                 seen_dirs.add(key)
-                subdirs.append((rel, path, ancestry | frozenset([key])))
+                subdirs.append((rel, path, real, ancestry | frozenset([key])))
             elif stat.S_ISREG(tst.st_mode):
                 if match is not None and not match(rel):
                     continue
-                result.files.append(TreeFile(rel, path, real or os.path.realpath(path), is_link))
+                result.files.append(TreeFile(rel, path, real, is_link))
         stack.extend(reversed(subdirs))
     result.files.sort(key=lambda f: f.rel)
     result.skipped.sort(key=lambda s: s["path"])

@@ -451,3 +451,32 @@ def test_a_file_that_did_not_compile_before_is_rewritten_without_a_compile_proof
     assert plan.writes["odd.py"][0] == b"from agents.core.base_agent import BaseAgent\nreturn BaseAgent\n"
     # Compiled: the two package files created; odd.py never compiled, so it is not counted.
     assert plan.created == ["agents/__init__.py", "agents/core/__init__.py"] and plan.proof["compiled"] == 2
+
+
+def test_names_read_with_ast_are_the_rewriters(tmp_path, monkeypatch):
+    """Files that only take names from copies are read with ast; the plan (missing names, who
+    uses them, rewrites) is the one the libcst rewriter gives when it reads every file."""
+    canonical = "class BaseAgent:\n    pass\n\n\ndef helper():\n    return 1\n"
+    duplicate = canonical + "\n\ndef extra():\n    return 2\n\n\nLIMIT = 3\n"
+    _write(tmp_path, {
+        "agents/core/base_agent.py": canonical + "".join("\n\ndef more%d():\n    return 0\n" % i for i in range(3)),
+        "agents/core/__init__.py": "",
+        "agents/__init__.py": "",
+        "vendor/agents/core/base_agent.py": duplicate,
+        "vendor/agents/core/__init__.py": "",
+        "vendor/agents/__init__.py": "",
+        "vendor/run.py": "from agents.core.base_agent import extra, BaseAgent\n\n\ndef go():\n    return extra()\n",
+        "vendor/use.py": "def early(ba):\n    return ba.LIMIT\n\n\nimport agents.core.base_agent as ba\n\n\n"
+                         "def late():\n    return ba.LIMIT + ba.helper()\n",
+        "vendor/pkg.py": "from agents.core import base_agent\n\n\ndef f():\n    return base_agent.extra()\n",
+        "vendor/other.py": "import json\n\n\ndef g(self):\n    return self.base_agent.extra\n",
+    })
+    fast = _base_agent.plan(str(tmp_path), force=True)
+    scanner = [v for v in vars(_base_agent).values() if isinstance(v, type) and hasattr(v, "_read_with_ast")][0]
+    monkeypatch.setattr(scanner, "_read_with_ast", lambda self, tree, data, rel, resolver: (True, {}))
+    slow = _base_agent.plan(str(tmp_path), force=True)
+    assert fast.missing == slow.missing
+    assert [(m["names"], m["importers"]) for m in fast.missing] == [
+        (["LIMIT", "extra"], ["vendor/pkg.py:5", "vendor/run.py:1", "vendor/use.py:9"])]
+    assert fast.rewrites == slow.rewrites and fast.strings == slow.strings
+    assert fast.scanned_files == slow.scanned_files

@@ -236,3 +236,61 @@ def test_import_through_a_symlink_to_a_shim_keeps_it(tmp_path):
     scan = _shims.scan(root)
     assert _refs(scan, "core/config.py") == [("app.py", 1, "import")]
     assert _shims.unused_shims(scan.shims) == set()
+
+
+NAMES = _shims.NamePatterns({"metrics"})
+
+
+@pytest.mark.parametrize("text", [
+    "from app import metrics\n",
+    "import app.metrics as m\n",
+    "from app.metrics import x\n",
+    "x = 1; import metrics\n",
+    "from app import (\n    other,  # a comment (with a paren)\n    metrics,\n)\n",
+    "from app import other, \\\n    metrics\n",
+    'm = importlib.import_module("app.metrics")\n',
+    "patch('app.metrics.collect')\n",
+    '"a.metrics:app"\n',
+    'path = """\n/app/metrics.py\n"""\n',
+])
+def test_may_refer_keeps_every_place_a_reference_can_be(text):
+    assert _shims.may_refer(text, NAMES)
+
+
+@pytest.mark.parametrize("text", [
+    "self.metrics.append(x)\n",
+    "metrics = {}\nreturn metrics\n",
+    '{"metrics": self.metrics.total}\n',
+    "# metrics are collected elsewhere\n",
+    '"""Docstring about app.metrics\nspanning lines."""\n',
+    "print(f'{self.metrics}')\n",
+    "",
+])
+def test_may_refer_rules_out_places_no_reference_can_be(text):
+    assert not _shims.may_refer(text, NAMES)
+
+
+def test_files_ruled_out_are_not_parsed_and_check_syntax_parses_them(tmp_path):
+    root = _tree(tmp_path, {"core/metrics.py": "from app.core.metrics import *\n",
+                            "broken_user.py": "def f(:\n    return self.metrics\n",
+                            "broken_importer.py": "def f(:\n    pass\nimport core.metrics\n"})
+    scan = _shims.scan(root)
+    assert [e["path"] for e in scan.invalid] == ["broken_importer.py"]
+    assert _refs(scan, "core/metrics.py") == [("broken_importer.py", 3, "unparsed")]
+    full = _shims.scan(root, check_syntax=True)
+    assert [e["path"] for e in full.invalid] == ["broken_importer.py", "broken_user.py"]
+    assert _refs(full, "core/metrics.py") == _refs(scan, "core/metrics.py")
+
+
+def test_a_docstring_line_that_looks_like_a_definition_only_hides_a_shim(tmp_path):
+    root = _tree(tmp_path, {"a/shim.py": '"""Moved.\n\nclass Config: see app.core.\n"""\nfrom app.core import *\n',
+                            "b/shim.py": '"""Moved."""\nfrom app.core import *\n'})
+    assert [s.rel for s in _shims.scan(root).shims] == ["b/shim.py"]
+
+
+def test_adjacent_literals_are_judged_one_by_one(tmp_path):
+    root = _tree(tmp_path, {"core/config.py": SHIM,
+                            "a.py": 'X = ("core.config"\n     "extra")\n\n\ndef f():\n    return X\n',
+                            "b.py": 'Y = "core." "config"\n\n\ndef g():\n    return Y\n'})
+    scan = _shims.scan(root)
+    assert _refs(scan, "core/config.py") == [("a.py", 1, "string")]
