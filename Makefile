@@ -66,6 +66,7 @@ bench: collection
 	$(BIN)/python tests/bench/bench_agents.py
 	$(BIN)/python tests/bench/bench_phases.py
 	$(BIN)/python tests/bench/bench_code.py
+	$(BIN)/python tests/bench/bench_real.py
 
 clean:
 	rm -rf $(BUILD) tests/output
