@@ -40,8 +40,10 @@ when any of these points at it, from any file under the root other than itself:
   INI, JSON, Makefile, Procfile, systemd units): a path ending in the shim's file name whose parent folder, when
   given, is the shim's (``COPY core/config.py``, ``python backend/core/config.py``); a dotted name
   as above; ``-m name``, ``-A name``, ``--app name`` or ``name:attr`` for the shim's module name.
-* a Python file that does not parse (Python 2 syntax, broken file): any whole-word occurrence
-  of the shim's module name counts (kind ``unparsed``), since its imports cannot be read.
+* a Python file that does not parse (Python 2 syntax, broken file) and that :func:`may_refer`
+  keeps (the name on an import line or in an import list, in a one-line dotted string literal,
+  before ``.py``): every whole-word occurrence of the shim's module name in it counts (kind
+  ``unparsed``), since its imports cannot be read.
 
 A shim referenced only from shims that are themselves unused is unused too (chains of shims
 go together).

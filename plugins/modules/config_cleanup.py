@@ -29,7 +29,9 @@ description:
     file's folder), no C(importlib.import_module)/C(__import__) call, no Python string naming
     its dotted module name or its file path, no mention in Dockerfiles, YAML, shell, TOML, INI,
     JSON or Makefiles (see O(text_references)), and no word of its module name in a Python file
-    that does not parse. References from other unused shims do not count, so chains of
+    that does not parse, when the word stands where a module can be named (an import line or
+    import list, a one-line dotted string, before C(.py); C(self.config.x) is not such a place).
+    References from other unused shims do not count, so chains of
     shims go together. Symlinks to a shim file count as the shim (imports through them keep it)
     and are removed with it.
   - >-
