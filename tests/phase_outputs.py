@@ -3,8 +3,8 @@
 compared by: ``consolidate.yml --check --diff`` through the ansible.posix.json callback, every
 task's result and every report file, with what varies from run to run taken out.
 
-Normalisation (:func:`normalise`): the root, backup and report folders become ``<root>``,
-``<backups>`` and ``<reports>`` in every string; keys of :data:`VOLATILE` (timings, run ids,
+Normalisation (:func:`normalise`): the root, backup and report folders and the checkout become
+``<root>``, ``<backups>``, ``<reports>`` and ``<repo>`` in every string; keys of :data:`VOLATILE` (timings, run ids,
 timestamps, Ansible's own bookkeeping) are dropped at any depth.
 
 Used by ``tests/integration/test_phase_outputs.py`` (compares with ``tests/golden``) and
@@ -85,7 +85,8 @@ def play_outputs(root, backups, reports, extra=()):
     cmd, env = playbook_command("consolidate.yml", root, *args, check=True, diff=True, backup_root=backups,
                                 report_dir=reports)
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
-    paths = sorted(((root, "<root>"), (backups, "<backups>"), (reports, "<reports>")), key=lambda p: -len(p[0]))
+    paths = sorted(((root, "<root>"), (backups, "<backups>"), (reports, "<reports>"), (REPO, "<repo>")),
+                   key=lambda p: -len(p[0]))
     doc = json.loads(proc.stdout[proc.stdout.index("{"):])
     tasks = []
     for play in doc.get("plays", []):

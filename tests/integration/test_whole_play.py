@@ -26,9 +26,9 @@ CODE_PHASES = ("dockerfiles", "scripts", "terms", "base_agent")
 
 
 def _phases(run):
-    summaries = run.task("Add the base_agent phase to the run summary")
-    assert summaries is not None, run.text()
-    return {s["phase"]: s for s in summaries["ansible_facts"]["sutazai_phase_summaries"]}
+    report = run.task("Write the run report")
+    assert report is not None, run.text()
+    return {s["phase"]: s for s in report["invocation"]["module_args"]["summaries"]}
 
 
 def _check_real_idempotent_rollback(root, kw, acting):
