@@ -160,8 +160,8 @@ def main(argv):
         out = outputs_of(name)
         with gzip.open(golden_path(name), "wt", encoding="utf-8") as f:
             json.dump(out, f, indent=1, sort_keys=True)
-        print("%s: rc=%d, %d tasks, %d report files -> %s" % (name, out["rc"], len(out["tasks"]),
-                                                               len(out["reports"]), golden_path(name)))
+        figures = (name, out["rc"], len(out["tasks"]), len(out["reports"]), golden_path(name))
+        print("%s: rc=%d, %d tasks, %d report files -> %s" % figures)
     return 0
 
 

@@ -164,9 +164,9 @@ def main(argv=None):
         raise SystemExit("corpus %s absent" % v78)
     with tempfile.TemporaryDirectory() as tmp:
         shapes = {}
-        print("1. Whole play --check against a no-op play of the same shape (best of %d)" % args.runs)
-        print("%-14s %7s %7s %6s %8s %8s %7s %8s %7s" % ("tree", "files", "py", "tasks", "play s", "tasks s",
-                                                        "ratio", "shape s", "ratio"))
+        print("1. Whole play --check against no-op plays (best of %d)" % args.runs)
+        header = ("tree", "files", "py", "tasks", "play s", "tasks s", "ratio", "shape s", "ratio")
+        print("%-14s %7s %7s %6s %8s %8s %7s %8s %7s" % header)
         for name in ("sutazai-v78", "sutazai-v100"):
             if not os.path.isdir(os.path.join(phase_outputs.CORPORA, name)):
                 print("%-14s corpus absent" % name)
