@@ -396,16 +396,19 @@ def prove_equal(kind, canonical, member, display="<script>"):
 
 
 # -- near duplicates --------------------------------------------------------------------------
-_WORD = re.compile(rb"[A-Za-z0-9_]+")
 
 
 def shingles(data, k=SHINGLE_SIZE):
     """Return the set of ``k``-word shingles of ``data`` (bytes; words are runs of ASCII letters,
-    digits and ``_``). Fewer than ``k`` words give one shingle of all of them; none, an empty set."""
+    digits and ``_``), each the words joined by one space (bytes). Fewer than ``k`` words give
+    one shingle of all of them; none, an empty set."""
     words = _WORD.findall(data)
     if len(words) < k:
-        return set([tuple(words)]) if words else set()
-    return set(zip(*[words[i:] for i in range(k)]))
+        return set([b" ".join(words)]) if words else set()
+    return set(map(b" ".join, zip(*[words[i:] for i in range(k)])))
+
+
+_WORD = re.compile(rb"[A-Za-z0-9_]+")
 
 
 def jaccard(a, b):
@@ -433,15 +436,15 @@ def near_duplicates(items, threshold=DEFAULT_NEAR_THRESHOLD, skip=None):
     freq = collections.Counter()
     for name, s in items:
         freq.update(s)
-    # One global total order: frequency, then hash (an int key, compared in C).
-    rank = dict((sh, (c << 64) | (hash(sh) & 0xFFFFFFFFFFFFFFFF)) for sh, c in freq.items())
+    by_freq = freq.__getitem__
     order = sorted((it for it in items if it[1]), key=lambda it: (len(it[1]), it[0]))
     index = {}
     out = []
     for idx, (name, s) in enumerate(order):
         size = len(s)
         plen = size - int(math.ceil(threshold * size)) + 1
-        prefix = sorted(s, key=rank.__getitem__)[:max(plen, 1)]
+        # One global order: frequency, then hash (two stable sorts with keys computed in C).
+        prefix = sorted(sorted(s, key=hash), key=by_freq)[:max(plen, 1)]
         cands = set()
         for sh in prefix:
             lst = index.get(sh)
@@ -486,12 +489,15 @@ class Ref(object):
     :ivar dot: the path text starts with ``./``.
     :ivar rewritable: the path text can be replaced by another script's path.
     :ivar note: why it cannot be rewritten (str) or None.
+    :ivar folder: the folder the reference names (``folder`` form), or None (other forms, and a
+        script reached through a symlinked folder, which is listed by itself).
     """
 
-    __slots__ = ("target", "source", "kind", "form", "line", "start", "end", "style", "dot", "rewritable", "note")
+    __slots__ = ("target", "source", "kind", "form", "line", "start", "end", "style", "dot", "rewritable", "note",
+                 "folder")
 
     def __init__(self, target, source, kind, form, line, start=None, end=None, style=None, dot=False,
-                 rewritable=False, note=None):
+                 rewritable=False, note=None, folder=None):
         self.target = target
         self.source = source
         self.kind = kind
@@ -503,6 +509,7 @@ class Ref(object):
         self.dot = dot
         self.rewritable = rewritable
         self.note = note
+        self.folder = folder
 
     def counts(self):
         """True when this reference keeps a script in use: any form but ``possible`` from a
@@ -592,6 +599,28 @@ class RefIndex(object):
             seen.add(cand)
             yield style, offset, cand, dot
 
+    def _tokens(self, data):
+        """The matches of :attr:`token_re` in ``data``, in order. A token never crosses a line
+        end, so only the lines holding a needle are searched (found with ``bytes.find``)."""
+        spans = []
+        for needle in self.needles:
+            at = data.find(needle)
+            while at >= 0:
+                lo = data.rfind(b"\n", 0, at) + 1
+                hi = data.find(b"\n", at)
+                hi = len(data) if hi < 0 else hi
+                spans.append((lo, hi))
+                at = data.find(needle, hi)
+        spans.sort()
+        end = -1
+        for lo, hi in spans:
+            if hi <= end:
+                continue
+            lo = max(lo, end)
+            end = hi
+            for m in self.token_re.finditer(data, lo, hi):
+                yield m
+
     def refs_in(self, rel, kind, data, linked=False):
         """Return the list of :class:`Ref` found in one file (``data`` bytes) at ``rel``."""
         if not any(n in data for n in self.needles):
@@ -600,7 +629,7 @@ class RefIndex(object):
         out = []
         line = 1
         last = 0
-        for m in self.token_re.finditer(data):
+        for m in self._tokens(data):
             raw = m.group(0)
             try:
                 token = raw.decode("ascii")
@@ -648,7 +677,7 @@ class RefIndex(object):
                     for target in self.folders[cand]:
                         if target != rel:
                             out.append(Ref(target, rel, kind, "folder", line, style=style,
-                                           note="folder reference (%s)" % cand))
+                                           note="folder reference (%s)" % cand, folder=cand))
         if kind == "script" and rel.endswith(".py"):
             out.extend(self._imports(rel, kind, data))
         return out
@@ -663,7 +692,8 @@ class RefIndex(object):
                 elif path in self.folders:
                     for target in self.folders[path]:
                         if target != rel:
-                            out.append(Ref(target, rel, kind, "folder", line, note="dotted package name (%s)" % token))
+                            out.append(Ref(target, rel, kind, "folder", line, note="dotted package name (%s)" % token,
+                                           folder=path))
                 return out
         for target in self.by_name.get(token, ()):
             if target != rel:
@@ -774,7 +804,8 @@ def symlink_references(root, walk, index):
         for s in index.scripts:
             if under(s, target):
                 refs.setdefault(s, []).append(Ref(s, entry["path"], "symlink", "folder", 1,
-                                                  note="symlinked folder (%s -> %s)" % (entry["path"], target)))
+                                                  note="symlinked folder (%s -> %s)" % (entry["path"], target),
+                                                  folder=target))
     return refs
 
 
@@ -1311,6 +1342,37 @@ def reference_summary(refs):
     return text
 
 
+def reference_listing(plan):
+    """Every reference of the plan once, in script path order (list of dicts).
+
+    A reference that names a script (``path``, ``module``, ``import``, ``link``, ``possible``)
+    is one entry: ``script``, ``source``, ``line``, ``kind``, ``form``, ``rewritable``, ``note``.
+    A ``folder`` reference is a reference to every script under the folder; it is listed once,
+    where its first script is, with ``folder`` (the folder path) and ``scripts`` (how many scripts
+    of the plan it references, int) in place of ``script``. Each script's own counts, folder
+    references included, are in :func:`inventory`.
+    """
+    out = []
+    folders = {}
+    for s in plan.scripts:
+        for r in s.refs:
+            if r.form != "folder" or r.folder is None:
+                out.append(r.as_dict())
+                continue
+            key = (r.source, r.line, r.kind, r.folder, r.note)
+            entry = folders.get(key)
+            if entry is None:
+                entry = {"folder": r.folder, "scripts": 0, "source": r.source, "line": r.line,
+                         "kind": r.kind, "form": "folder", "rewritable": False, "note": r.note}
+                folders[key] = (entry, set())
+                out.append(entry)
+            else:
+                entry = entry[0]
+            folders[key][1].add(s.rel)
+            entry["scripts"] = len(folders[key][1])
+    return out
+
+
 def inventory(plan):
     """The inventory rows of the module result (list of dicts, path order)."""
     out = []
@@ -1393,10 +1455,16 @@ def details(plan, threshold, archive, deploy):
             "columns": ["path"],
             "rows": [[rel] for rel in plan.unreferenced],
         })
+    rows = []
+    for ref in reference_listing(plan):
+        what = ref.get("script") or "%s/ (%d script%s)" % (ref["folder"], ref["scripts"], "" if ref["scripts"] == 1 else "s")
+        rows.append([what, "%s:%d" % (ref["source"], ref["line"]), ref["kind"], ref["form"], ref["note"] or "-"])
     sections.append({
         "title": "References",
         "columns": ["script", "referenced from", "kind", "form", "note"],
-        "rows": [[s.rel, r.where(), r.kind, r.form, r.note or "-"] for s in plan.scripts for r in s.refs],
+        "rows": rows,
+        "note": "A folder reference counts for every script under the folder; it is listed once, with the number "
+                "of scripts. The inventory counts it for each of them.",
     })
     if deploy:
         sections.append({

@@ -845,7 +845,13 @@ def scan_text(rel, text, ftype, tmap, scope="docs"):
             strict += [c for c in tmap.find_compounds(code) if not any(x <= c[0] < y for x, y, t in strict)]
             for x, y, term in strict:
                 found.append((seg.start + a + x, seg.start + a + y, term, "code", False, LEAVE_REASONS["code"]))
+    # An identifier holds a term part only where the term occurs as a substring: at a hit, or
+    # inside the match of a hit (hits do not overlap), so no further back than the longest term.
+    longest = max([len(t.key) for t in tmap.terms] or [0])
     for offset, name in names:
+        k = bisect.bisect_left(hits, offset - longest + 1)
+        if k == len(hits) or hits[k] >= offset + len(name):
+            continue
         for x, length, term in tmap.identifier_parts(name):
             found.append((offset + x, offset + x + length, term, "identifier", False, LEAVE_REASONS["identifier"]))
     found.sort(key=lambda f: (f[0], f[1]))

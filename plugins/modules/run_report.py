@@ -15,6 +15,9 @@ description:
   - A report is a record of the run, not a change to the platform, so the task reports
     C(changed=false) and a second run of the play stays at C(changed=0).
   - Summaries never hold secret values (phases put only counts, keys and hashes in them).
+  - The result echoes the summaries by phase and status only (C(invocation.module_args.summaries)
+    and RV(phases)): on a real tree a phase's summary can be megabytes, and its whole text is in
+    the phase's own result and in the report files.
 attributes:
   check_mode:
     description: Returns the table and writes nothing.
@@ -67,6 +70,19 @@ report_files:
   returned: always
   type: list
   elements: str
+phases:
+  description: The phase and status of each summary, in the order given.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    phase:
+      description: The phase name (C(agents), C(env), ...).
+      type: str
+    status:
+      description: C(would change), C(changed), C(unchanged) or C(blocked).
+      type: str
+  sample: [{phase: agents, status: would change}, {phase: env, status: unchanged}]
 """
 
 import os
@@ -104,7 +120,10 @@ def main():
         atomic_write(base + ".json", render_json(p["summaries"], p["run_id"], p["root"]).encode("utf-8"), mode=0o640)
         atomic_write(base + ".md", render_markdown(p["summaries"], p["run_id"], p["root"]).encode("utf-8"), mode=0o640)
         files = [base + ".json", base + ".md"]
-    module.exit_json(changed=False, table=table, report_files=files)
+    phases = [{"phase": s.get("phase"), "status": s.get("status")} for s in p["summaries"]]
+    # The invocation Ansible would echo holds every summary again (megabytes on a real tree).
+    invocation = {"module_args": dict(p, summaries=phases)}
+    module.exit_json(changed=False, table=table, report_files=files, phases=phases, invocation=invocation)
 
 
 if __name__ == "__main__":

@@ -241,10 +241,47 @@ references_rewritten:
   elements: dict
   sample: [{file: Makefile, line: 12, kind: makefile, old: scripts/legacy/backup.sh, new: scripts/utils/backup.sh}]
 references:
-  description: Every reference found (script, source, line, kind, form, rewritable, note).
+  description:
+    - Every reference found, in script path order.
+    - A reference that names one script has C(script). A C(folder) reference (a path to a folder
+      above scripts, a dotted package name, a symlinked folder) counts for every script under the
+      folder; it is listed once, with C(folder) and C(scripts) (the number of scripts under it) in
+      place of C(script). C(inventory[].references) counts it for each script.
   returned: when not blocked
   type: list
   elements: dict
+  contains:
+    script:
+      description: The script the reference names (absent for a folder reference).
+      type: str
+    folder:
+      description: The folder a folder reference names (folder references only).
+      type: str
+    scripts:
+      description: How many scripts are under that folder (folder references only).
+      type: int
+    source:
+      description: The referencing file, relative to the root.
+      type: str
+    line:
+      description: 1-based line of the reference in C(source).
+      type: int
+    kind:
+      description: Kind of the referencing file (compose, ci, makefile, dockerfile, script, config, symlink, docs).
+      type: str
+    form:
+      description: C(path), C(folder), C(module), C(import), C(link) or C(possible) (the bare file name, not counted).
+      type: str
+    rewritable:
+      description: Whether the path text can be replaced by another script's path.
+      type: bool
+    note:
+      description: Why it cannot be rewritten, or null.
+      type: str
+  sample:
+    - {script: scripts/deploy.sh, source: Makefile, line: 12, kind: makefile, form: path, rewritable: true, note: null}
+    - {folder: scripts/monitoring, scripts: 14, source: docker-compose.yml, line: 88, kind: compose, form: folder,
+       rewritable: false, note: "folder reference (scripts/monitoring)"}
 archive:
   description: Archive moves (from, to) made or planned, and unreferenced scripts left in place (path, reason).
   returned: when not blocked
@@ -484,7 +521,7 @@ def main():
         duplicates=plan.groups,
         near_duplicates=plan.near,
         references_rewritten=plan.rewrites,
-        references=[r.as_dict() for s in plan.scripts for r in s.refs],
+        references=_scripts.reference_listing(plan),
         archive={"moves": plan.moves, "left": plan.archive_left, "unreferenced": plan.unreferenced},
         unparsed=unparsed,
         deploy_master=deploy,

@@ -314,7 +314,8 @@ def test_jaccard_and_shingles():
     a = S.shingles(b"one two three four five six")
     b = S.shingles(b"one two three four five seven")
     assert len(a) == 2 and len(b) == 2 and S.jaccard(a, b) == pytest.approx(1 / 3)
-    assert S.shingles(b"one two") == set([(b"one", b"two")])
+    assert S.shingles(b"one two") == set([b"one two"])
+    assert S.shingles(b"a-b  c\td;e\nf") == set([b"a b c d e", b"b c d e f"])
     assert S.shingles(b"  ;; ") == set() and S.jaccard(set(), set()) == 0.0
 
 
@@ -436,6 +437,33 @@ def test_scripts_reached_through_a_symlinked_folder_keep_their_real_path(tmp_pat
     (group,) = plan.groups
     assert group["canonical"] == "scripts/utils/run.sh" and plan.removals == ["scripts/zz/run-copy.sh"]
     assert plan.edits["Makefile"] == b"x:\n\tscripts/utils/run.sh\n\tscripts/utils/other.sh\n"
+
+
+def test_a_folder_reference_is_listed_once_and_counted_for_each_script(tmp_path):
+    root = _tree(tmp_path, {"scripts/monitoring/a.sh": "#!/bin/sh\necho a\n",
+                            "scripts/monitoring/b.sh": "#!/bin/sh\necho b\n",
+                            "scripts/monitoring/deep/c.py": "print('c')\n",
+                            "scripts/deploy.sh": "#!/bin/sh\necho deploy\n",
+                            # the same folder twice on one line, and a path reference
+                            "docker-compose.yml": "volumes:\n  - ./scripts/monitoring:/m  # scripts/monitoring\n",
+                            "Makefile": "x:\n\tscripts/deploy.sh\n",
+                            "docs/ops.md": "See scripts/monitoring/deep and scripts/monitoring/a.sh.\n"})
+    plan = S.plan_scripts(root)
+    listing = S.reference_listing(plan)
+    folders = [r for r in listing if r["form"] == "folder"]
+    assert [(r["folder"], r["scripts"], r["source"], r["line"], r["kind"]) for r in folders] == [
+        ("scripts/monitoring", 3, "docker-compose.yml", 2, "compose"),
+        ("scripts/monitoring/deep", 1, "docs/ops.md", 1, "docs")]
+    assert all("script" not in r for r in folders)
+    others = sorted((r["script"], r["source"], r["form"]) for r in listing if r["form"] != "folder")
+    assert others == [("scripts/deploy.sh", "Makefile", "path"), ("scripts/monitoring/a.sh", "docs/ops.md", "path")]
+    # Each script still counts the folder reference (once per mention on the line).
+    by_rel = dict((s.rel, s) for s in plan.scripts)
+    assert [r.source for r in by_rel["scripts/monitoring/b.sh"].refs] == ["docker-compose.yml"] * 2
+    (table,) = [d for d in S.details(plan, 0.8, False, None) if d["title"] == "References"]
+    assert ["scripts/monitoring/ (3 scripts)", "docker-compose.yml:2", "compose", "folder",
+            "folder reference (scripts/monitoring)"] in table["rows"]
+    assert len(table["rows"]) == len(listing) == 4
 
 
 _UNREADABLE_PROBE = """
