@@ -565,12 +565,23 @@ def yaml_segments(text, display):
 def _docstring_nodes(tree):
     """Return the docstring expressions (``ast.Constant``) of a module, its classes and functions."""
     out = []
-    for node in ast.walk(tree):
+    # Only statements can hold a class or function (never an expression), so the walk goes
+    # through statement lists only: bodies, else and finally blocks, handlers and match cases.
+    todo = [tree]
+    while todo:
+        node = todo.pop()
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
             first = node.body[0]
             if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
                 out.append(first.value)
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, list) and value and isinstance(value[0], _STATEMENT_HOLDERS):
+                todo.extend(value)
     return out
+
+
+_STATEMENT_HOLDERS = (ast.stmt, ast.excepthandler) + ((ast.match_case,) if hasattr(ast, "match_case") else ())
 
 
 def _string_prefix(value):
