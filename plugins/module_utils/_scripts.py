@@ -618,8 +618,7 @@ class RefIndex(object):
                 continue
             lo = max(lo, end)
             end = hi
-            for m in self.token_re.finditer(data, lo, hi):
-                yield m
+            yield from self.token_re.finditer(data, lo, hi)
 
     def refs_in(self, rel, kind, data, linked=False):
         """Return the list of :class:`Ref` found in one file (``data`` bytes) at ``rel``."""

@@ -15,8 +15,8 @@ description:
   - A report is a record of the run, not a change to the platform, so the task reports
     C(changed=false) and a second run of the play stays at C(changed=0).
   - Summaries never hold secret values (phases put only counts, keys and hashes in them).
-  - The result echoes the summaries by phase and status only (C(invocation.module_args.summaries)
-    and RV(phases)): on a real tree a phase's summary can be megabytes, and its whole text is in
+  - The result echoes the summaries by phase and status only, in C(invocation.module_args.summaries)
+    and RV(phases). On a real tree a phase's summary can be megabytes, and its whole text is in
     the phase's own result and in the report files.
 attributes:
   check_mode:
