@@ -396,6 +396,7 @@ def prove_equal(kind, canonical, member, display="<script>"):
 
 
 # -- near duplicates --------------------------------------------------------------------------
+_WORD = re.compile(rb"[A-Za-z0-9_]+")
 
 
 def shingles(data, k=SHINGLE_SIZE):
@@ -406,9 +407,6 @@ def shingles(data, k=SHINGLE_SIZE):
     if len(words) < k:
         return set([b" ".join(words)]) if words else set()
     return set(map(b" ".join, zip(*[words[i:] for i in range(k)])))
-
-
-_WORD = re.compile(rb"[A-Za-z0-9_]+")
 
 
 def jaccard(a, b):
@@ -613,10 +611,9 @@ class RefIndex(object):
                 at = data.find(needle, hi)
         spans.sort()
         end = -1
-        for lo, hi in spans:
+        for lo, hi in spans:  # a line holding several needles is searched once
             if hi <= end:
                 continue
-            lo = max(lo, end)
             end = hi
             yield from self.token_re.finditer(data, lo, hi)
 
@@ -1352,23 +1349,20 @@ def reference_listing(plan):
     references included, are in :func:`inventory`.
     """
     out = []
-    folders = {}
+    folders = {}  # (source, line, kind, folder, note) -> (entry, scripts it references)
     for s in plan.scripts:
         for r in s.refs:
             if r.form != "folder" or r.folder is None:
                 out.append(r.as_dict())
                 continue
             key = (r.source, r.line, r.kind, r.folder, r.note)
-            entry = folders.get(key)
-            if entry is None:
-                entry = {"folder": r.folder, "scripts": 0, "source": r.source, "line": r.line,
-                         "kind": r.kind, "form": "folder", "rewritable": False, "note": r.note}
-                folders[key] = (entry, set())
-                out.append(entry)
-            else:
-                entry = entry[0]
+            if key not in folders:
+                folders[key] = ({"folder": r.folder, "scripts": 0, "source": r.source, "line": r.line, "kind": r.kind,
+                                 "form": "folder", "rewritable": False, "note": r.note}, set())
+                out.append(folders[key][0])
             folders[key][1].add(s.rel)
-            entry["scripts"] = len(folders[key][1])
+    for entry, scripts in folders.values():
+        entry["scripts"] = len(scripts)
     return out
 
 
@@ -1386,8 +1380,11 @@ def inventory(plan):
     return out
 
 
-def details(plan, threshold, archive, deploy):
-    """The report detail sections (see ``_report``) of the phase."""
+def details(plan, threshold, archive, deploy, listing=None):
+    """The report detail sections (see ``_report``) of the phase.
+
+    :param listing: :func:`reference_listing` of ``plan`` when the caller has it already.
+    """
     sections = []
     sections.append({
         "title": "Script inventory",
@@ -1455,7 +1452,7 @@ def details(plan, threshold, archive, deploy):
             "rows": [[rel] for rel in plan.unreferenced],
         })
     rows = []
-    for ref in reference_listing(plan):
+    for ref in reference_listing(plan) if listing is None else listing:
         what = ref.get("script") or "%s/ (%d script%s)" % (ref["folder"], ref["scripts"], "" if ref["scripts"] == 1 else "s")
         rows.append([what, "%s:%d" % (ref["source"], ref["line"]), ref["kind"], ref["form"], ref["note"] or "-"])
     sections.append({

@@ -169,11 +169,13 @@ class TermMap(object):
     """A validated term map (see :func:`build_term_map`).
 
     :ivar terms: list of :class:`Term`, in map order.
+    :ivar longest: length of the longest term (int, 0 for an empty map).
     """
 
     def __init__(self, terms):
         self.terms = list(terms)
         self._lower = dict((t.key.lower(), t) for t in self.terms)
+        self.longest = max([len(t.key) for t in self.terms] or [0])
         alts = []
         for t in sorted(self.terms, key=lambda x: (-len(x.key), x.key)):
             alts.append(re.escape(t.key) if t.exact else "(?i:%s)" % re.escape(t.key))
@@ -858,9 +860,8 @@ def scan_text(rel, text, ftype, tmap, scope="docs"):
                 found.append((seg.start + a + x, seg.start + a + y, term, "code", False, LEAVE_REASONS["code"]))
     # An identifier holds a term part only where the term occurs as a substring: at a hit, or
     # inside the match of a hit (hits do not overlap), so no further back than the longest term.
-    longest = max([len(t.key) for t in tmap.terms] or [0])
     for offset, name in names:
-        k = bisect.bisect_left(hits, offset - longest + 1)
+        k = bisect.bisect_left(hits, offset - tmap.longest + 1)
         if k == len(hits) or hits[k] >= offset + len(name):
             continue
         for x, length, term in tmap.identifier_parts(name):

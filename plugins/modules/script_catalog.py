@@ -512,7 +512,8 @@ def main():
         "unparsed": len(unparsed),
         "linked": sum(1 for s in plan.scripts if s.linked),
     }
-    summary = {"details": _scripts.details(plan, p["near_threshold"], p["archive_unreferenced"], deploy)}
+    listing = _scripts.reference_listing(plan)
+    summary = {"details": _scripts.details(plan, p["near_threshold"], p["archive_unreferenced"], deploy, listing)}
     result = dict(base)
     result.update(
         blocked=False,
@@ -521,7 +522,7 @@ def main():
         duplicates=plan.groups,
         near_duplicates=plan.near,
         references_rewritten=plan.rewrites,
-        references=_scripts.reference_listing(plan),
+        references=listing,
         archive={"moves": plan.moves, "left": plan.archive_left, "unreferenced": plan.unreferenced},
         unparsed=unparsed,
         deploy_master=deploy,
