@@ -53,10 +53,7 @@ try:
 except ImportError:  # pragma: no cover - reported by the module
     HAS_DOCKERFILE_PARSE = False
 
-try:
-    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
-except ImportError:  # pragma: no cover - reported by the module (_compose.HAS_RUAMEL)
-    pass
+from ansible_collections.sutazai.consolidation.plugins.module_utils._compose import MappingNode, ScalarNode, SequenceNode
 
 try:
     # Read-only check of edited Compose files: PyYAML (an Ansible requirement) with libyaml when present.
