@@ -142,7 +142,8 @@ def _mark_error(rel, exc, kind):
 def load_yaml(rel, text, duplicates="error"):
     """Parse ``text`` of the YAML file ``rel`` with ruamel.yaml (round trip, YAML 1.2, so
     ``10010:8000`` stays a string and ``yes`` stays ``yes``); one pass: the node tree is
-    composed, checked for duplicate keys, then constructed.
+    composed (libyaml's parser, tagged by ruamel.yaml: :func:`_compose.rt_compose`; ruamel.yaml's
+    own parser when libyaml rejects the text), checked for duplicate keys, then constructed.
 
     :param duplicates: ``error`` -- a duplicate mapping key is an error (as in Compose);
         ``warn`` -- the first value is kept and a warning names the key, line and column.
@@ -153,7 +154,9 @@ def load_yaml(rel, text, duplicates="error"):
     """
     y = _yaml(True)
     try:
-        node = y.compose(text)
+        fast, node = _compose.rt_compose(text, y.resolver)
+        if not fast:
+            node = y.compose(text)
         dupes = sorted(_duplicate_keys(node))
         if dupes and duplicates == "error":
             line, column, key = dupes[0]
