@@ -78,7 +78,7 @@ def find_compose_files(root, exclude_paths=()):
     rels = []
     skipped = list(walk.skipped)
     for f in walk.files:
-        if is_linked(f, root):
+        if is_linked(f, root, walk.root_real):
             skipped.append({"path": f.rel, "reason": "symlink (its target is read instead)"})
             continue
         rels.append(f.rel)

@@ -639,9 +639,12 @@ def _syntax_error(display, exc):
     return ConsolidationError("cannot parse Python: %s" % message, display, line, column, kind="syntax")
 
 
-def python_segments(text, display, tmap=None):
+def python_segments(text, display, tmap=None, until=None):
     """Return ``(segments, names)`` of a Python file: comments, docstrings and other string
     literals as segments, and every identifier as ``(offset, name)``.
+
+    :param until: optional offset (int, characters): tokens starting after it are not read
+        (the segments and names of the file up to there; the whole file is still parsed).
 
     Positions come from :mod:`tokenize` (exact, in characters); docstrings are the first string
     statements :mod:`ast` finds in the module, classes and functions; the text parts of an f-string
@@ -679,6 +682,8 @@ def python_segments(text, display, tmap=None):
         for tok in tokenize.generate_tokens(io.StringIO(text, newline="").readline):
             kind = tok.type
             start = offset(*tok.start)
+            if until is not None and start > until and not fstring_at:
+                break
             if kind == _FSTRING_START:  # Python 3.12+: an f-string is several tokens
                 fstring_at.append(start)
                 continue
@@ -751,33 +756,51 @@ def prove_python(old, new, display, scope):
 
 
 # -- files ---------------------------------------------------------------------------------
+def _any_of(patterns):
+    """``match(name)`` of a compiled regex equal to :func:`fnmatch.fnmatchcase` with any of
+    ``patterns``, or None when there is none."""
+    return re.compile("|".join(fnmatch.translate(p) for p in patterns)).match if patterns else None
+
+
+_FILE_TYPE_MATCH = tuple((name, _any_of(patterns)) for name, patterns in FILE_TYPES)
+
+
 def file_type(rel):
     """Return the file type name of :data:`FILE_TYPES` for the path ``rel``, or None."""
     base = rel.rsplit("/", 1)[-1]
-    for name, patterns in FILE_TYPES:
-        if any(fnmatch.fnmatchcase(base, p) for p in patterns):
+    for name, match in _FILE_TYPE_MATCH:
+        if match(base):
             return name
     return None
 
 
-def excluded(rel, patterns):
-    """True when ``rel`` matches an exclude pattern.
+def exclude_matcher(patterns):
+    """Return ``match(rel) -> bool``: True when ``rel`` matches an exclude pattern.
 
     A pattern without ``/`` matches any path component (folder or file name, ``fnmatch``
     style: ``tests``, ``*.min.js``); a pattern with ``/`` matches the path from the root
     (``docs/legacy/*``) or names a folder whose content it excludes (``docker/templates``).
+    Leading and trailing blanks and slashes of a pattern are dropped; an empty one matches
+    nothing. The patterns are compiled once (one regex for the names, one for the paths).
     """
-    parts = rel.split("/")
+    names, paths = [], []
     for pat in patterns:
         pat = pat.strip().strip("/")
-        if not pat:
-            continue
-        if "/" not in pat:
-            if any(fnmatch.fnmatchcase(p, pat) for p in parts):
-                return True
-        elif fnmatch.fnmatchcase(rel, pat) or rel.startswith(pat + "/"):
+        if pat:
+            (paths if "/" in pat else names).append(pat)
+    name_match, path_match = _any_of(names), _any_of(paths)
+    folders = tuple(p + "/" for p in paths)
+
+    def match(rel):
+        if path_match is not None and (path_match(rel) or rel.startswith(folders)):
             return True
-    return False
+        return name_match is not None and any(name_match(part) for part in rel.split("/"))
+    return match
+
+
+def excluded(rel, patterns):
+    """True when ``rel`` matches an exclude pattern (see :func:`exclude_matcher`)."""
+    return exclude_matcher(patterns)(rel)
 
 
 class FileScan(object):
@@ -824,7 +847,9 @@ def scan_text(rel, text, ftype, tmap, scope="docs"):
     if ftype == "markdown":
         segs = markdown_segments(text)
     elif ftype == "python":
-        segs, names = python_segments(text, rel, tmap)
+        # Nothing after the last hit can hold a term: the tokens are read up to there (an
+        # identifier may start up to one term's length before a hit it holds).
+        segs, names = python_segments(text, rel, tmap, until=hits[-1] + tmap.longest)
     elif ftype == "shell":
         segs = shell_segments(text, rel)
     elif ftype == "yaml":
@@ -936,13 +961,15 @@ def plan_scrub(root, tmap, scope="docs", exclude=DEFAULT_EXCLUDE, exclude_paths=
     dir_names = tuple(DEFAULT_EXCLUDES) + tuple(p for p in exclude if "/" not in p and not re.search(r"[*?\[]", p))
     plan = ScrubPlan()
 
+    is_excluded = exclude_matcher(exclude)
+
     def match(rel):
-        return file_type(rel) is not None and not excluded(rel, exclude)
+        return file_type(rel) is not None and not is_excluded(rel)
 
     walk = walk_tree(root, excludes=dir_names, exclude_paths=exclude_paths, match=match)
     plan.skipped.extend(walk.skipped)
     for tf in walk.files:
-        if is_linked(tf, root):
+        if is_linked(tf, root, walk.root_real):
             plan.skipped.append({"path": tf.rel, "reason": "reached through a symlink (searched where it points)"})
             continue
         try:

@@ -52,12 +52,14 @@ class TreeFile(object):
 
 
 class TreeWalk(object):
-    """Result of :func:`walk_tree`: ``files`` (list of :class:`TreeFile`, sorted by ``rel``)
-    and ``skipped`` (list of ``{"path": rel, "reason": str}`` dicts, sorted by path)."""
+    """Result of :func:`walk_tree`: ``files`` (list of :class:`TreeFile`, sorted by ``rel``),
+    ``skipped`` (list of ``{"path": rel, "reason": str}`` dicts, sorted by path) and
+    ``root_real`` (the root resolved when the walk began, str; None before)."""
 
     def __init__(self):
         self.files = []
         self.skipped = []
+        self.root_real = None
 
 
 # Reason of a skipped entry whose name is not valid UTF-8 (see :func:`undecodable_names`).
@@ -112,7 +114,7 @@ def walk_tree(root, subdir="", excludes=DEFAULT_EXCLUDES, exclude_paths=(), matc
     :param match: optional callable ``match(rel) -> bool`` selecting files.
     """
     result = TreeWalk()
-    root_real = os.path.realpath(root)
+    root_real = result.root_real = os.path.realpath(root)
     excluded_real = set(os.path.realpath(p) for p in exclude_paths if p)
     start_rel = subdir.strip("/")
     start = os.path.join(root, start_rel) if start_rel else root
@@ -213,10 +215,18 @@ def _matches(match, rel):
         return True
 
 
-def is_linked(tree_file, root):
+def is_linked(tree_file, root, root_real=None):
     """True when the :class:`TreeFile` was reached through a symlink: the file itself or a
-    folder on its path (its bytes are then read where the link points, if at all)."""
-    return tree_file.is_symlink or tree_file.real != os.path.join(os.path.realpath(root), *tree_file.rel.split("/"))
+    folder on its path (its bytes are then read where the link points, if at all).
+
+    :param root_real: ``root`` already resolved (the walk's :attr:`TreeWalk.root_real`), so
+        that a loop over a walk's files resolves it once; resolved here when None.
+    """
+    if tree_file.is_symlink:
+        return True
+    if root_real is None:
+        root_real = os.path.realpath(root)
+    return tree_file.real != os.path.join(root_real, *tree_file.rel.split("/"))
 
 
 def link_leading_out(root, rel):

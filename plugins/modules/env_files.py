@@ -210,7 +210,7 @@ def discover(root, patterns, exclude_paths):
     walk = walk_tree(root, exclude_paths=exclude_paths, match=lambda rel: _env.is_env_file(rel, patterns))
     merge, examples, skipped = [], [], list(walk.skipped)
     for f in walk.files:
-        if is_linked(f, root):
+        if is_linked(f, root, walk.root_real):
             skipped.append({"path": f.rel, "reason": "symlink (not read)"})
         elif f.rel == _env.EXAMPLE:
             continue

@@ -139,3 +139,5 @@ def test_is_linked_marks_files_reached_through_links(tmp_path):
     linked = dict((f.rel, is_linked(f, str(tmp_path))) for f in walk.files)
     # b/ is the same folder as a/ and is walked once, under a/.
     assert linked == {"a/x.env": False, "y.env": True}
+    assert walk.root_real == os.path.realpath(str(tmp_path))
+    assert dict((f.rel, is_linked(f, str(tmp_path), walk.root_real)) for f in walk.files) == linked

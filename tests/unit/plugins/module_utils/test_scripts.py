@@ -336,6 +336,18 @@ def test_near_duplicates_match_brute_force(threshold):
     assert [score for a, b, score in got] == sorted((score for a, b, score in got), reverse=True)
 
 
+def test_near_duplicates_with_unshared_shingles_and_identical_sets():
+    # Shingles found in one set only never make a pair: they are dropped before the prefix, and
+    # a set whose prefix holds nothing else is never a candidate; identical sets score 1.0.
+    same = set(range(10))
+    items = [("a", same), ("b", set(same)), ("c", same | set(range(100, 103))),  # 10/13 with a and b
+             ("d", set(range(200, 260))), ("e", set(range(200, 250)) | set([1])), ("f", set([1000]))]
+    got = S.near_duplicates(items, 0.75)
+    assert got == [("a", "b", 1.0), ("d", "e", 50 / 61.0), ("a", "c", 10 / 13.0), ("b", "c", 10 / 13.0)]
+    assert S.near_duplicates(items, 0.8) == [("a", "b", 1.0), ("d", "e", 50 / 61.0)]
+    assert S.near_duplicates(items, 0.8, skip=lambda a, b: a == "a") == [("d", "e", 50 / 61.0)]
+
+
 # -- plan on the generated fixtures -------------------------------------------------------------
 def test_plan_small_fixture_merges_only_proven_duplicates(tmp_path):
     root = str(tmp_path)

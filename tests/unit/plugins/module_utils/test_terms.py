@@ -282,6 +282,44 @@ def test_python_docstring_after_non_ascii_and_fstring_parts(tmap):
     compile(fs.new_text, "u.py", "exec")
 
 
+PY_SAMPLE = (
+    '"""Module doc: quantum."""\n'
+    "import os  # magic\n"
+    "QuantumPlanner = 1\n"
+    "def dream_of(x):\n"
+    "    '''Dream doc.'''\n"
+    '    s = """one\n'
+    "    quantum two\n"
+    '    """\n'
+    "    return f'{x} teleport'  # end: AGI\n"
+    "class AGIAgent:\n"
+    "    quantum_level = 'magic'\n"
+)
+
+
+@pytest.mark.parametrize("until", [0, 5, 30, 60, 95, 110, 150, len(PY_SAMPLE)])
+def test_python_segments_until_gives_the_part_of_the_file_up_to_there(tmap, until):
+    full_segs, full_names = _terms.python_segments(PY_SAMPLE, "s.py", tmap)
+    segs, names = _terms.python_segments(PY_SAMPLE, "s.py", tmap, until=until)
+    key = [(s.start, s.end, s.kind) for s in segs]
+    # every token starting up to ``until`` is there, none missing in between
+    assert [(s.start, s.end, s.kind) for s in full_segs if s.start <= until] == [k for k in key if k[0] <= until]
+    assert key == [(s.start, s.end, s.kind) for s in full_segs][:len(key)]
+    assert [n for n in full_names if n[0] <= until] == [n for n in names if n[0] <= until]
+    assert names == full_names[:len(names)]
+    assert until == len(PY_SAMPLE) or len(names) < len(full_names)
+
+
+def test_python_occurrences_do_not_depend_on_where_the_tokens_stop(tmap):
+    # scan_text reads the tokens up to its last hit; every occurrence of the whole file is found
+    fs = _scan(tmap, PY_SAMPLE, "python", scope="all", rel="s.py")
+    found = [(o["line"], o["found"], o["kind"]) for o in fs.occurrences]
+    assert found == [(1, "quantum", "docstring"), (2, "magic", "comment"), (3, "Quantum", "identifier"),
+                     (4, "dream", "identifier"), (5, "Dream", "docstring"), (7, "quantum", "string"),
+                     (9, "teleport", "string"), (9, "AGI", "comment"), (10, "AGI", "identifier"),
+                     (11, "quantum", "identifier"), (11, "magic", "string")]
+
+
 def test_python_that_cannot_be_parsed_is_an_error_with_location(tmap):
     with pytest.raises(ConsolidationError) as err:
         _scan(tmap, "# quantum\nprint 'quantum'\n", "python", rel="py2.py")
@@ -428,6 +466,10 @@ def test_default_excludes(rel, yes):
 
 def test_exclude_globs():
     assert _terms.excluded("docs/legacy/a.md", ["docs/legacy/*"])
+    assert _terms.excluded("docs/legacy/deep/a.md", [" /docs/legacy/ "])  # blanks and slashes dropped
+    assert not _terms.excluded("docs/legacy2/a.md", ["docs/legacy"])
+    assert _terms.excluded("a/B/c.md", ["[AB]"]) and not _terms.excluded("a/b/c.md", ["[AB]"])  # case kept
+    assert not _terms.excluded("a.md", ["", "  ", "/"])
     assert _terms.excluded("a/b/c.min.md", ["*.min.md"])
     assert not _terms.excluded("docs/a.md", ["docs/legacy/*", "*.min.md"])
 
