@@ -16,9 +16,10 @@ Three tables, each on fresh copies (the corpora in ``../shared/corpus`` are neve
    arguments it ran with (``invocation.module_args`` of the play's results), run in-process in
    check mode with diff (the code path under Ansible, without Python start-up), best of 3.
 3. **Growth.** A generated tree 10x the v78 copy (:func:`scale_tree`: the corpus plus nine
-   copies of each of its top-level folders, with the folder names inside renamed so that each
-   copy is its own set of Python packages, Dockerfiles and scripts): module work per phase at
-   1x and 10x and the ratio.
+   copies of each of its top-level folders, each inside the folder it copies, with the folder
+   names inside renamed so that each copy is its own set of Python packages, Dockerfiles and
+   scripts, except the names the phases exclude): module work per phase at 1x and 10x and the
+   ratio.
 
 Usage: ``python tests/bench/bench_real.py [--runs N] [--scale K] [--skip-play]`` (``make bench``).
 """
@@ -127,14 +128,29 @@ def module_work(modules, runs=3):
     return [(name, best_of(lambda a=args, n=name: run_module(n, a), runs)[0]) for name, args in modules]
 
 
+def _kept_names():
+    """Folder names the phases treat by name (their default excludes: tests, backups, archives,
+    node_modules...): a copy keeps them, so that it is excluded (or not) as the original is."""
+    from ansible_collections.sutazai.consolidation.plugins.module_utils import (
+        _dockerfiles, _requirements, _scripts, _terms, _tree)
+    names = set(_tree.DEFAULT_EXCLUDES) | set(_dockerfiles.DEFAULT_EXCLUDE_DIRS)
+    names |= set(_requirements.DEFAULT_EXCLUDE_DIRS) | set(_scripts.DEFAULT_EXCLUDE_DIRS)
+    names |= set(p for p in _terms.DEFAULT_EXCLUDE if "/" not in p)
+    return names
+
+
 def scale_tree(src, dest, factor):
     """Write ``src`` and ``factor - 1`` copies of each of its top-level folders into ``dest``.
 
-    Copy ``k`` of top-level folder ``D`` is ``D_x<k>``, and every folder inside it is renamed
-    ``<name>_x<k>``, so that each copy holds its own Python packages (no import of one copy
-    resolves into another), Dockerfiles, scripts, agent and config files. Top-level files are
-    not copied. Returns the number of files written (int)."""
+    Copy ``k`` of top-level folder ``D`` is ``D/D_x<k>`` (inside ``D``, so that it is under the
+    same script root, excluded folder or phase folder as ``D``), and every folder inside it is
+    renamed ``<name>_x<k>``, so that each copy holds its own Python packages (no import of one
+    copy resolves into another), Dockerfiles, scripts, agent and config files; folder names the
+    phases exclude by name (:func:`_kept_names`) are kept, so a copy of ``backend/tests`` is
+    excluded like the original. Top-level files are not copied. Returns the number of files
+    written (int)."""
     shutil.copytree(src, dest, symlinks=True)
+    kept = _kept_names()
     tops = sorted(n for n in os.listdir(src) if os.path.isdir(os.path.join(src, n))
                   and not os.path.islink(os.path.join(src, n)))
     for k in range(1, factor):
@@ -142,7 +158,8 @@ def scale_tree(src, dest, factor):
         for top in tops:
             for d, dirs, files in os.walk(os.path.join(src, top)):
                 rel = os.path.relpath(d, src).split(os.sep)
-                target = os.path.join(dest, *[p + suffix for p in rel])
+                inner = [p if p in kept else p + suffix for p in rel[1:]]
+                target = os.path.join(dest, top, top + suffix, *inner)
                 os.makedirs(target, exist_ok=True)
                 for name in files:
                     s = os.path.join(d, name)
