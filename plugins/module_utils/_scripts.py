@@ -1180,8 +1180,14 @@ def _group_duplicates(candidates):
     for members in coarse.values():
         if len(members) < 2:
             continue
-        precise = {}
+        # One precise key per distinct content: byte-identical members are joined above.
+        distinct = {}
         for s in members:
+            distinct.setdefault(hashlib.sha256(s.data).digest(), s)
+        if len(distinct) < 2:
+            continue
+        precise = {}
+        for s in distinct.values():
             key = _precise_key(s)
             if key is not None:
                 precise.setdefault(key, []).append(s)
@@ -1342,11 +1348,42 @@ def plan_scripts(root, roots=None, exclude_dirs=None, exclude_paths=(), install_
     for gi, g in enumerate(plan.groups):
         for m in g["members"]:
             in_group[m["path"]] = gi
-    items = [(s.rel, shingles(s.data)) for s in candidates]
-    pairs = near_duplicates(items, near_threshold,
-                            skip=lambda a, b: a in in_group and in_group.get(a) == in_group.get(b))
+    pairs = _near_pairs(candidates, near_threshold,
+                        lambda a, b: a in in_group and in_group.get(a) == in_group.get(b))
     plan.near = [{"a": a, "b": b, "score": round(score, 3)} for a, b, score in pairs]
     return plan
+
+
+def _near_pairs(candidates, threshold, skip):
+    """:func:`near_duplicates` of the ``candidates`` (list of :class:`Script`), searched once per
+    distinct content: scripts of one kind with the same bytes have the same shingles, so the search
+    runs on one script of each such class and each pair found stands for every pair of their
+    members; two members of one class pair with score 1.0. ``skip(a, b)`` drops a pair (paths,
+    ``a < b``). Returns the list of ``(a, b, score)`` of :func:`near_duplicates`, in its order."""
+    classes = {}
+    for s in candidates:
+        classes.setdefault((s.kind, hashlib.sha256(s.data).digest()), []).append(s)
+    reps = {}
+    items = []
+    for members in classes.values():
+        reps[members[0].rel] = [m.rel for m in members]
+        items.append((members[0].rel, shingles(members[0].data)))
+    out = []
+    for a, b, score in near_duplicates(items, threshold):
+        for x in reps[a]:
+            for y in reps[b]:
+                x2, y2 = (x, y) if x < y else (y, x)
+                if not skip(x2, y2):
+                    out.append((x2, y2, score))
+    for members, (dummy, sh) in zip(reps.values(), items):
+        if len(members) > 1 and sh:
+            for i, x in enumerate(members):
+                for y in members[i + 1:]:
+                    x2, y2 = (x, y) if x < y else (y, x)
+                    if not skip(x2, y2):
+                        out.append((x2, y2, 1.0))
+    out.sort(key=lambda p: (-p[2], p[0], p[1]))
+    return out
 
 
 def _exists_on_disk(root, rel):

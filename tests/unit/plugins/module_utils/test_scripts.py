@@ -348,6 +348,30 @@ def test_near_duplicates_with_unshared_shingles_and_identical_sets():
     assert S.near_duplicates(items, 0.8, skip=lambda a, b: a == "a") == [("d", "e", 50 / 61.0)]
 
 
+def test_near_pairs_search_once_per_content_same_as_every_script():
+    # Scripts with the same bytes share a search; the pairs are those of a search over every
+    # script: members of one class pair with 1.0, classes expand to every pair of their members.
+    rng = random.Random(7)
+    words = [b"w%d" % i for i in range(60)]
+    bodies = [b" ".join(rng.choice(words) for dummy in range(40)) for dummy in range(6)]
+    bodies.append(bodies[0] + b" tail end")
+    scripts = []
+    for i in range(30):
+        body = bodies[rng.randrange(len(bodies))]
+        kind = "python" if i % 7 == 0 else "shell"
+        scripts.append(S.Script("s/%02d.%s" % (i, "py" if kind == "python" else "sh"), kind, "s", body, 0o644, False))
+    scripts.append(S.Script("s/empty.sh", "shell", "s", b"", 0o644, False))
+    scripts.append(S.Script("s/empty2.sh", "shell", "s", b"", 0o644, False))
+
+    def skip(a, b):
+        return a.endswith("03.sh") or (a, b) == ("s/01.sh", "s/02.sh")
+
+    for t in (0.3, 0.85, 1.0):
+        every = S.near_duplicates([(s.rel, S.shingles(s.data)) for s in scripts], t, skip=skip)
+        assert S._near_pairs(scripts, t, skip) == every
+        assert any(score == 1.0 for dummy, dummy2, score in every)
+
+
 # -- plan on the generated fixtures -------------------------------------------------------------
 def test_plan_small_fixture_merges_only_proven_duplicates(tmp_path):
     root = str(tmp_path)
