@@ -441,7 +441,11 @@ class BuildRef(object):
 
 
 def _resolve_dir(base, path):
-    """Root-relative normalized ``base``/``path`` or None when absolute or leaving the root."""
+    """Root-relative normalized ``base``/``path`` or None when absolute or leaving the root.
+    ``base`` is a normalized root-relative folder (``""`` for the root)."""
+    if path and "/" not in path and path != "." and path != ".." and not path.startswith("git@"):
+        # One plain name under a normalized folder is normalized already (most tokens).
+        return base + "/" + path if base else path
     if os.path.isabs(path) or "://" in path or path.startswith("git@"):
         return None
     joined = posixpath.normpath(posixpath.join(base, path)) if base else posixpath.normpath(path)

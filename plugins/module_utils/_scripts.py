@@ -254,6 +254,9 @@ def python_normal_form(data, display="<script>", tree=None):
     return shebang(data) + b"\n" + ast.dump(tree, annotate_fields=True, include_attributes=False).encode("utf-8")
 
 
+_SMALL_NODES = 40
+
+
 def _python_signature(data, tree):
     """Cheap key equal for any two files with equal :func:`python_normal_form` (top level only)."""
     body = tree.body
@@ -265,8 +268,24 @@ def _python_signature(data, tree):
         name = getattr(node, "name", None)
         if name is None and isinstance(node, (ast.Import, ast.ImportFrom)):
             name = ",".join(a.name for a in node.names)
+        elif name is None:
+            # A small top-level statement (a constant, a call) is dumped whole: scripts that
+            # differ in one setting then differ here, without their whole normal form.
+            name = _small_dump(node)
         parts.append(("%s:%s" % (type(node).__name__, name or "")).encode("utf-8"))
     return hashlib.sha256(b"\0".join(parts)).hexdigest()
+
+
+def _small_dump(node, limit=_SMALL_NODES):
+    """``ast.dump`` of ``node`` without positions when it holds at most ``limit`` nodes (a
+    count that does not depend on layout), else None. Equal in any two files whose normal
+    forms are equal, as the normal form holds that dump."""
+    count = 0
+    for dummy in ast.walk(node):
+        count += 1
+        if count > limit:
+            return None
+    return ast.dump(node, annotate_fields=True, include_attributes=False)
 
 
 # -- shell normal form ------------------------------------------------------------------------
@@ -453,7 +472,11 @@ def near_duplicates(items, threshold=DEFAULT_NEAR_THRESHOLD, skip=None):
     freq = collections.Counter()
     for name, s, shared in order:
         freq.update(shared)
-    by_freq = freq.__getitem__
+    # The global order as one rank per shingle (frequency, then hash), sorted once: each prefix
+    # is then one sort with a key looked up in C.
+    rank = dict((sh, i) for i, sh in enumerate(sorted(sorted(freq, key=hash), key=freq.__getitem__)))
+    del freq
+    by_rank = rank.__getitem__
     index = {}
     out = []
     for idx, (name, s, shared) in enumerate(order):
@@ -464,8 +487,7 @@ def near_duplicates(items, threshold=DEFAULT_NEAR_THRESHOLD, skip=None):
         plen -= size - len(shared)
         if plen <= 0:
             continue
-        # two stable sorts with keys computed in C
-        prefix = sorted(sorted(shared, key=hash), key=by_freq)[:plen]
+        prefix = sorted(shared, key=by_rank)[:plen]
         cands = set()
         for sh in prefix:
             lst = index.get(sh)

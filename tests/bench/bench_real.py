@@ -18,8 +18,9 @@ Three tables, each on fresh copies (the corpora in ``../shared/corpus`` are neve
 3. **Growth.** A generated tree 10x the v78 copy (:func:`scale_tree`: the corpus plus nine
    copies of each of its top-level folders, each inside the folder it copies, with the folder
    names inside renamed so that each copy is its own set of Python packages, Dockerfiles and
-   scripts, except the names the phases exclude): module work per phase at 1x and 10x and the
-   ratio.
+   scripts, except the names the phases exclude; each script under a script root renamed and
+   made distinct from its other copies by a trailer of its own words): module work per phase at 1x
+   and 10x and the ratio.
 
 Usage: ``python tests/bench/bench_real.py [--runs N] [--scale K] [--skip-play]`` (``make bench``).
 """
@@ -27,8 +28,10 @@ Usage: ``python tests/bench/bench_real.py [--runs N] [--scale K] [--skip-play]``
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -139,6 +142,40 @@ def _kept_names():
     return names
 
 
+_WORDS = re.compile(rb"[A-Za-z0-9_]+")
+
+
+def copy_trailer(data, name, k):
+    """The line appended to the Python or shell script ``name`` (bytes ``data``) in copy ``k``
+    of :func:`scale_tree` (bytes; ``b""`` for other files): a no-op statement (``_bench_copy =
+    "..."`` in Python, ``: '...'`` in shell) holding every third word of the file and its first five,
+    each reversed and prefixed ``x<k>``. Copies of one script are then distinct in their bytes, their normal
+    form and their word shingles (Jaccard about 0.75 between copies, under the near-duplicate
+    threshold), as the scripts of a larger real tree are, and a third larger; scripts equal or alike inside one copy stay so, as in the corpus. The words
+    never hold a path, a module or a term of the original."""
+    if name.endswith(".py"):
+        head, tail = b'\n_bench_copy = "', b'"\n'
+    elif name.endswith(".sh"):
+        head, tail = b"\n: '", b"'\n"
+    else:
+        return b""
+    prefix = b"x%d" % k
+    words = _WORDS.findall(data)
+    return head + b" ".join(prefix + w[::-1] for w in words[::3] + words[:5]) + tail
+
+
+def _copy_name(name, rel, k, script_roots, keep):
+    """Name of file ``name`` of folder ``rel`` (list of parts from the root) in copy ``k``: a
+    Python or shell script under a script root gets ``_x<k>`` after its stem, unless the
+    scripts phase keeps it by name (``__init__.py``, ``test_*.py``...), so that the copies of
+    a script do not share its name (a mention of ``deploy.sh`` names the original only, as in
+    a larger real tree); other files keep their names."""
+    stem, ext = os.path.splitext(name)
+    if ext not in (".py", ".sh") or rel[0] not in script_roots or any(fnmatch.fnmatch(name, p) for p in keep):
+        return name
+    return "%s_x%d%s" % (stem, k, ext)
+
+
 def scale_tree(src, dest, factor):
     """Write ``src`` and ``factor - 1`` copies of each of its top-level folders into ``dest``.
 
@@ -147,10 +184,15 @@ def scale_tree(src, dest, factor):
     renamed ``<name>_x<k>``, so that each copy holds its own Python packages (no import of one
     copy resolves into another), Dockerfiles, scripts, agent and config files; folder names the
     phases exclude by name (:func:`_kept_names`) are kept, so a copy of ``backend/tests`` is
-    excluded like the original. Top-level files are not copied. Returns the number of files
-    written (int)."""
+    excluded like the original. The Python and shell files under a script root get
+    :func:`copy_trailer` and are renamed by :func:`_copy_name`, so that the copies of a script
+    are neither duplicates of each other nor namesakes (ten identical sets of scripts would be
+    90 % duplicates, another mix than the corpus's); every other file is copied as it is. Top-level files are not copied.
+    Returns the number of files written (int)."""
     shutil.copytree(src, dest, symlinks=True)
     kept = _kept_names()
+    from ansible_collections.sutazai.consolidation.plugins.module_utils import _scripts
+    script_roots, keep = set(_scripts.DEFAULT_ROOTS), _scripts.DEFAULT_KEEP_NAMES
     tops = sorted(n for n in os.listdir(src) if os.path.isdir(os.path.join(src, n))
                   and not os.path.islink(os.path.join(src, n)))
     for k in range(1, factor):
@@ -165,7 +207,12 @@ def scale_tree(src, dest, factor):
                     s = os.path.join(d, name)
                     if os.path.islink(s):
                         continue
-                    shutil.copyfile(s, os.path.join(target, name))
+                    with open(s, "rb") as fh:
+                        data = fh.read()
+                    out = os.path.join(target, _copy_name(name, rel, k, script_roots, keep))
+                    with open(out, "wb") as fh:
+                        fh.write(data + copy_trailer(data, name, k) if top in script_roots else data)
+                    shutil.copymode(s, out)
     return sum(len(files) for dummy, dummy2, files in os.walk(dest))
 
 
