@@ -95,7 +95,7 @@ except ImportError:  # pragma: no cover - reported by the module
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError, python_too_deep
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import read_bytes
 from ansible_collections.sutazai.consolidation.plugins.module_utils._python import (
-    import_from_parts, literal_parts, parse_python, walk)
+    cyclic_gc_paused, import_from_parts, literal_parts, parse_python, walk)
 from ansible_collections.sutazai.consolidation.plugins.module_utils._shims import TEXT_FILE_PATTERNS, MAX_TEXT_BYTES
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import is_linked, walk_tree
 
@@ -1305,5 +1305,6 @@ def plan(root, glob=DEFAULT_GLOB, canonical_path=DEFAULT_CANONICAL_PATH, canonic
     """
     if not HAS_LIBCST:
         raise ImportError("libcst")
-    return Planner(root, glob, canonical_path, canonical_module, list(python_roots or ()), test_dirs, force,
-                   text_references, exclude_paths).run()
+    with cyclic_gc_paused():
+        return Planner(root, glob, canonical_path, canonical_module, list(python_roots or ()), test_dirs, force,
+                       text_references, exclude_paths).run()

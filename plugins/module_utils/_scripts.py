@@ -31,7 +31,6 @@ from __future__ import annotations
 import ast
 import collections
 import fnmatch
-import gc
 import hashlib
 import math
 import os
@@ -43,6 +42,7 @@ from ansible_collections.sutazai.consolidation.plugins.module_utils._redact impo
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _shell
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import read_bytes
+from ansible_collections.sutazai.consolidation.plugins.module_utils._python import cyclic_gc_paused
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import walk_tree
 
 DEFAULT_ROOTS = ["scripts"]
@@ -210,21 +210,16 @@ def parse_python(data, display):
     :returns: the ``ast.Module``.
     :raises ConsolidationError: kind ``python_syntax`` naming ``display``, line and column.
     """
-    # An AST holds no reference cycle and is freed by reference counting; the cyclic garbage
-    # collector, which the many nodes set off again and again, only walks the heap for nothing
-    # (a third of the parse time on the real scripts).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return ast.parse(data, filename=display)
-    except SyntaxError as exc:
-        raise ConsolidationError("Python does not parse: %s" % exc.msg, display, exc.lineno, exc.offset,
-                                 kind="python_syntax")
-    except (ValueError, TypeError, MemoryError, RecursionError) as exc:
-        raise ConsolidationError("Python does not parse: %s" % exc, display, kind="python_syntax")
-    finally:
-        if enabled:
-            gc.enable()
+    # An AST holds no reference cycle; the cyclic collector, which the many nodes set off again
+    # and again, would only walk the heap (a third of the parse time on the real scripts).
+    with cyclic_gc_paused():
+        try:
+            return ast.parse(data, filename=display)
+        except SyntaxError as exc:
+            raise ConsolidationError("Python does not parse: %s" % exc.msg, display, exc.lineno, exc.offset,
+                                     kind="python_syntax")
+        except (ValueError, TypeError, MemoryError, RecursionError) as exc:
+            raise ConsolidationError("Python does not parse: %s" % exc, display, kind="python_syntax")
 
 
 def _strip_docstrings(tree):
@@ -1239,6 +1234,13 @@ def plan_scripts(root, roots=None, exclude_dirs=None, exclude_paths=(), install_
     :param protected: paths never removed or archived (the generated deploy script).
     :returns: a :class:`ScriptPlan`; ``errors`` non-empty means nothing may be written.
     """
+    with cyclic_gc_paused():
+        return _plan_scripts(root, roots, exclude_dirs, exclude_paths, install_prefixes, keep_names, near_threshold,
+                             merge, archive, archive_dir, protected)
+
+
+def _plan_scripts(root, roots, exclude_dirs, exclude_paths, install_prefixes, keep_names, near_threshold, merge, archive,
+                  archive_dir, protected):
     roots = [norm_root(r) for r in (DEFAULT_ROOTS if roots is None else roots)]
     roots = sorted(set(roots), key=lambda r: (-len(r), r))
     keep_names = DEFAULT_KEEP_NAMES if keep_names is None else keep_names
