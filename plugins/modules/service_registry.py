@@ -192,7 +192,9 @@ options:
     elements: str
     default: []
 notes:
-  - Compose files and registries are parsed by libyaml (PyYAML's C parser) when it is installed and tagged by ruamel.yaml's resolver, so values, lines and errors are ruamel.yaml's; without libyaml, ruamel.yaml's pure-Python parser reads them, more slowly.
+  - Compose files and registries are parsed by libyaml (PyYAML's C parser) when it is installed and tagged by
+    ruamel.yaml's resolver, so values, lines and errors are ruamel.yaml's; without libyaml, ruamel.yaml's
+    pure-Python parser reads them, more slowly.
   - The connection checks of the config phase take RV(services) (or the master registry) as targets.
 seealso:
   - module: sutazai.consolidation.rollback
