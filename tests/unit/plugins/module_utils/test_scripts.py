@@ -348,6 +348,44 @@ def test_near_duplicates_with_unshared_shingles_and_identical_sets():
     assert S.near_duplicates(items, 0.8, skip=lambda a, b: a == "a") == [("d", "e", 50 / 61.0)]
 
 
+def test_python_coarse_key_tells_settings_apart_and_keeps_layout_out():
+    # Small top-level statements are in the cheap key: a different setting gives another key;
+    # the same code in another layout (equal normal form) gives the same key.
+    a = b"import os\nPORT = 8080\n\ndef main():\n    return PORT\n"
+    b = b"import os\nPORT = 8081\n\ndef main():\n    return PORT\n"
+    c = b"import os\nPORT = (\n    8080)  # the port\n\n\ndef main():\n    return PORT\n"
+    big = b"TABLE = [" + b", ".join(b"%d" % i for i in range(100)) + b"]\n"
+    big2 = b"TABLE = [" + b", ".join(b"%d" % i for i in range(1, 101)) + b"]\n"
+
+    def key(data):
+        return S._python_signature(data, ast.parse(data))
+
+    assert key(a) != key(b)
+    assert key(a) == key(c) and S.python_normal_form(a) == S.python_normal_form(c)
+    # A statement of many nodes stays out of the key (its normal form tells them apart).
+    assert key(big) == key(big2) and S.python_normal_form(big) != S.python_normal_form(big2)
+
+
+def test_cyclic_gc_paused_restores_the_collector():
+    import gc
+    from ansible_collections.sutazai.consolidation.plugins.module_utils._python import cyclic_gc_paused
+    assert gc.isenabled()
+    with cyclic_gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ValueError):
+        with cyclic_gc_paused():
+            raise ValueError("x")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with cyclic_gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_near_pairs_search_once_per_content_same_as_every_script():
     # Scripts with the same bytes share a search; the pairs are those of a search over every
     # script: members of one class pair with 1.0, classes expand to every pair of their members.
