@@ -32,6 +32,7 @@ import ast
 import collections
 import fnmatch
 import hashlib
+import itertools
 import math
 import os
 import posixpath
@@ -1007,10 +1008,11 @@ def deploy_master_script(rel, playbooks=DEFAULT_PLAYBOOKS):
 
 # -- the plan ---------------------------------------------------------------------------------
 class Script(object):
-    """One inventoried script (see module doc); ``refs`` is filled by :func:`plan_scripts`."""
+    """One inventoried script (see module doc); ``refs`` is filled by :func:`plan_scripts`.
+    ``digest`` is the sha256 (hex) of its bytes, computed once."""
 
-    __slots__ = ("rel", "kind", "root", "category", "size", "mode", "data", "linked", "purpose", "parse_error",
-                 "refs", "pin_reasons", "coarse")
+    __slots__ = ("rel", "kind", "root", "category", "size", "mode", "data", "digest", "linked", "purpose",
+                 "parse_error", "refs", "pin_reasons", "coarse")
 
     def __init__(self, rel, kind, root, data, mode, linked):
         self.rel = rel
@@ -1021,6 +1023,7 @@ class Script(object):
         self.size = len(data)
         self.mode = mode
         self.data = data
+        self.digest = hashlib.sha256(data).hexdigest()
         self.linked = linked
         self.purpose = ""
         self.parse_error = None
@@ -1173,7 +1176,7 @@ def _group_duplicates(candidates):
     """Group scripts proven equal: same bytes, or same precise normal form; list of lists."""
     by_key = {}
     for s in candidates:
-        by_key.setdefault(("bytes", s.kind, hashlib.sha256(s.data).hexdigest()), []).append(s)
+        by_key.setdefault(("bytes", s.kind, s.digest), []).append(s)
     # Precise normal forms only where the cheap key collides (they are costly on 400 files).
     coarse = {}
     for s in candidates:
@@ -1200,7 +1203,7 @@ def _group_duplicates(candidates):
         # One precise key per distinct content: byte-identical members are joined above.
         distinct = {}
         for s in members:
-            distinct.setdefault(hashlib.sha256(s.data).digest(), s)
+            distinct.setdefault(s.digest, s)
         if len(distinct) < 2:
             continue
         precise = {}
@@ -1386,26 +1389,21 @@ def _near_pairs(candidates, threshold, skip):
     ``a < b``). Returns the list of ``(a, b, score)`` of :func:`near_duplicates`, in its order."""
     classes = {}
     for s in candidates:
-        classes.setdefault((s.kind, hashlib.sha256(s.data).digest()), []).append(s)
+        classes.setdefault((s.kind, s.digest), []).append(s)
     reps = {}
     items = []
     for members in classes.values():
         reps[members[0].rel] = [m.rel for m in members]
         items.append((members[0].rel, shingles(members[0].data)))
+    found = [(reps[a], reps[b], score) for a, b, score in near_duplicates(items, threshold)]
+    found += [(members, None, 1.0) for members, (dummy, sh) in zip(reps.values(), items) if len(members) > 1 and sh]
     out = []
-    for a, b, score in near_duplicates(items, threshold):
-        for x in reps[a]:
-            for y in reps[b]:
-                x2, y2 = (x, y) if x < y else (y, x)
-                if not skip(x2, y2):
-                    out.append((x2, y2, score))
-    for members, (dummy, sh) in zip(reps.values(), items):
-        if len(members) > 1 and sh:
-            for i, x in enumerate(members):
-                for y in members[i + 1:]:
-                    x2, y2 = (x, y) if x < y else (y, x)
-                    if not skip(x2, y2):
-                        out.append((x2, y2, 1.0))
+    for left, right, score in found:
+        pairs = itertools.combinations(left, 2) if right is None else itertools.product(left, right)
+        for x, y in pairs:
+            x, y = (x, y) if x < y else (y, x)
+            if not skip(x, y):
+                out.append((x, y, score))
     out.sort(key=lambda p: (-p[2], p[0], p[1]))
     return out
 
