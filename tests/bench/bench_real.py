@@ -28,10 +28,8 @@ Usage: ``python tests/bench/bench_real.py [--runs N] [--scale K] [--skip-play]``
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -142,17 +140,18 @@ def _kept_names():
     return names
 
 
-_WORDS = re.compile(rb"[A-Za-z0-9_]+")
-
-
 def copy_trailer(data, name, k):
     """The line appended to the Python or shell script ``name`` (bytes ``data``) in copy ``k``
     of :func:`scale_tree` (bytes; ``b""`` for other files): a no-op statement (``_bench_copy =
-    "..."`` in Python, ``: '...'`` in shell) holding every third word of the file and its first five,
-    each reversed and prefixed ``x<k>``. Copies of one script are then distinct in their bytes, their normal
-    form and their word shingles (Jaccard about 0.75 between copies, under the near-duplicate
-    threshold), as the scripts of a larger real tree are, and a third larger; scripts equal or alike inside one copy stay so, as in the corpus. The words
-    never hold a path, a module or a term of the original."""
+    "..."`` in Python, ``: '...'`` in shell) holding every third word of the file (words as the
+    near-duplicate search counts them) and its first five, each reversed and prefixed ``x<k>``.
+    Copies of one script are then distinct in their bytes, their normal form and their word
+    shingles (Jaccard about 0.75 between copies, under the near-duplicate threshold), as the
+    scripts of a larger real tree are, and about a third larger; scripts equal or alike inside
+    one copy stay so, as in the corpus. The words never hold a path, a module or a term of the
+    original."""
+    from ansible_collections.sutazai.consolidation.plugins.module_utils import _scripts
+
     if name.endswith(".py"):
         head, tail = b'\n_bench_copy = "', b'"\n'
     elif name.endswith(".sh"):
@@ -160,7 +159,7 @@ def copy_trailer(data, name, k):
     else:
         return b""
     prefix = b"x%d" % k
-    words = _WORDS.findall(data)
+    words = _scripts._WORD.findall(data)
     return head + b" ".join(prefix + w[::-1] for w in words[::3] + words[:5]) + tail
 
 
@@ -171,7 +170,8 @@ def _copy_name(name, rel, k, script_roots, keep):
     a script do not share its name (a mention of ``deploy.sh`` names the original only, as in
     a larger real tree); other files keep their names."""
     stem, ext = os.path.splitext(name)
-    if ext not in (".py", ".sh") or rel[0] not in script_roots or any(fnmatch.fnmatch(name, p) for p in keep):
+    from ansible_collections.sutazai.consolidation.plugins.module_utils import _scripts
+    if ext not in (".py", ".sh") or rel[0] not in script_roots or _scripts._keep_by_name(name, keep):
         return name
     return "%s_x%d%s" % (stem, k, ext)
 
@@ -187,8 +187,8 @@ def scale_tree(src, dest, factor):
     excluded like the original. The Python and shell files under a script root get
     :func:`copy_trailer` and are renamed by :func:`_copy_name`, so that the copies of a script
     are neither duplicates of each other nor namesakes (ten identical sets of scripts would be
-    90 % duplicates, another mix than the corpus's); every other file is copied as it is. Top-level files are not copied.
-    Returns the number of files written (int)."""
+    90 % duplicates, another mix than the corpus's); every other file is copied as it is.
+    Top-level files are not copied. Returns the number of files written (int)."""
     shutil.copytree(src, dest, symlinks=True)
     kept = _kept_names()
     from ansible_collections.sutazai.consolidation.plugins.module_utils import _scripts
