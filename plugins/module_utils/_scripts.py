@@ -423,14 +423,30 @@ def prove_equal(kind, canonical, member, display="<script>"):
 _WORD = re.compile(rb"[A-Za-z0-9_]+")
 
 
+def _shingle_list(data, k):
+    words = _WORD.findall(data)
+    if len(words) < k:
+        return [b" ".join(words)] if words else []
+    return list(map(b" ".join, zip(*[words[i:] for i in range(k)])))
+
+
 def shingles(data, k=SHINGLE_SIZE):
     """Return the set of ``k``-word shingles of ``data`` (bytes; words are runs of ASCII letters,
     digits and ``_``), each the words joined by one space (bytes). Fewer than ``k`` words give
     one shingle of all of them; none, an empty set."""
-    words = _WORD.findall(data)
-    if len(words) < k:
-        return set([b" ".join(words)]) if words else set()
-    return set(map(b" ".join, zip(*[words[i:] for i in range(k)])))
+    return set(_shingle_list(data, k))
+
+
+def shingle_id_sets(datas, k=SHINGLE_SIZE):
+    """The :func:`shingles` of each of ``datas`` (iterable of bytes) as sets of int ids: one id
+    per distinct shingle across all of ``datas`` (two sets share an id exactly when they share
+    the shingle), so Jaccard scores and :func:`near_duplicates` are those of the byte shingles.
+    Returns a list of sets of int, in the order of ``datas``. Small ints are cheaper to hash,
+    compare and keep in the sets than millions of byte strings (one dict lookup per shingle,
+    and each shingle's bytes are freed once its id is known)."""
+    ids = {}
+    counter = itertools.count()  # ids are unique, not dense: an id drawn for a known shingle is dropped
+    return [set(map(ids.setdefault, _shingle_list(data, k), counter)) for data in datas]
 
 
 def jaccard(a, b):
@@ -1390,11 +1406,8 @@ def _near_pairs(candidates, threshold, skip):
     classes = {}
     for s in candidates:
         classes.setdefault((s.kind, s.digest), []).append(s)
-    reps = {}
-    items = []
-    for members in classes.values():
-        reps[members[0].rel] = [m.rel for m in members]
-        items.append((members[0].rel, shingles(members[0].data)))
+    reps = dict((members[0].rel, [m.rel for m in members]) for members in classes.values())
+    items = list(zip(reps, shingle_id_sets(members[0].data for members in classes.values())))
     found = [(reps[a], reps[b], score) for a, b, score in near_duplicates(items, threshold)]
     found += [(members, None, 1.0) for members, (dummy, sh) in zip(reps.values(), items) if len(members) > 1 and sh]
     out = []

@@ -15,12 +15,13 @@ Three tables, each on fresh copies (the corpora in ``../shared/corpus`` are neve
 2. **Module work per phase on the v78 copy.** Every collection module the play ran, with the
    arguments it ran with (``invocation.module_args`` of the play's results), run in-process in
    check mode with diff (the code path under Ansible, without Python start-up), best of 3.
-3. **Growth.** A generated tree 10x the v78 copy (:func:`scale_tree`: the corpus plus nine
-   copies of each of its top-level folders, each inside the folder it copies, with the folder
-   names inside renamed so that each copy is its own set of Python packages, Dockerfiles and
-   scripts, except the names the phases exclude; each script under a script root renamed and
-   made distinct from its other copies by a trailer of its own words): module work per phase at 1x
-   and 10x and the ratio.
+3. **Growth.** Generated trees 1x and 10x the v78 copy (:func:`scale_tree`: the corpus, and
+   for 10x nine copies of each of its top-level folders, each inside the folder it copies, with
+   the folder names inside renamed so that each copy is its own set of Python packages,
+   Dockerfiles and scripts, except the names the phases exclude; each script under a script root
+   made distinct from its other copies by a trailer of its own words, the corpus's own scripts
+   included, so that the 10x tree holds ten times the 1x tree's script text; copies renamed):
+   module work per phase at 1x and 10x and the ratio.
 
 Usage: ``python tests/bench/bench_real.py [--runs N] [--scale K] [--skip-play]`` (``make bench``).
 """
@@ -177,7 +178,7 @@ def _copy_name(name, rel, k, script_roots, keep):
 
 
 def scale_tree(src, dest, factor):
-    """Write ``src`` and ``factor - 1`` copies of each of its top-level folders into ``dest``.
+    """Write ``src`` (copy 0) and ``factor - 1`` copies of each of its top-level folders into ``dest``.
 
     Copy ``k`` of top-level folder ``D`` is ``D/D_x<k>`` (inside ``D``, so that it is under the
     same script root, excluded folder or phase folder as ``D``), and every folder inside it is
@@ -188,13 +189,27 @@ def scale_tree(src, dest, factor):
     :func:`copy_trailer` and are renamed by :func:`_copy_name`, so that the copies of a script
     are neither duplicates of each other nor namesakes (ten identical sets of scripts would be
     90 % duplicates, another mix than the corpus's); every other file is copied as it is.
-    Top-level files are not copied. Returns the number of files written (int)."""
+    Copy 0 keeps its names and gets the trailers of ``k = 0`` (so the tree of ``factor`` 1 and
+    each copy of a larger one hold the same amount of script text). Top-level files are not
+    copied. Returns the number of files written (int)."""
     shutil.copytree(src, dest, symlinks=True)
     kept = _kept_names()
     from ansible_collections.sutazai.consolidation.plugins.module_utils import _scripts
     script_roots, keep = set(_scripts.DEFAULT_ROOTS), _scripts.DEFAULT_KEEP_NAMES
     tops = sorted(n for n in os.listdir(src) if os.path.isdir(os.path.join(src, n))
                   and not os.path.islink(os.path.join(src, n)))
+    for top in sorted(script_roots & set(tops)):
+        for d, dirs, files in os.walk(os.path.join(dest, top)):
+            for name in files:
+                path = os.path.join(d, name)
+                if os.path.islink(path):
+                    continue
+                with open(path, "rb") as fh:
+                    data = fh.read()
+                trailer = copy_trailer(data, name, 0)
+                if trailer:
+                    with open(path, "ab") as fh:
+                        fh.write(trailer)
     for k in range(1, factor):
         suffix = "_x%d" % k
         for top in tops:
@@ -263,10 +278,11 @@ def main(argv=None):
         if args.skip_growth:
             return
         print()
-        big = os.path.join(tmp, "scaled", "root")
-        files = scale_tree(root, big, args.scale)
-        print("3. Growth: module work at 1x (%d files) and %dx (%d files), best of 3"
-              % (sum(len(f) for dummy, dummy2, f in os.walk(root)), args.scale, files))
+        small, big = os.path.join(tmp, "scaled1", "root"), os.path.join(tmp, "scaled", "root")
+        files = (scale_tree(root, small, 1), scale_tree(root, big, args.scale))
+        print("3. Growth: module work on generated trees at 1x (%d files) and %dx (%d files), best of 3"
+              % (files[0], args.scale, files[1]))
+        one = module_work(modules_of(shape, small, root))
         many = module_work(modules_of(shape, big, root))
         print("%-24s %7s %7s %7s" % ("module", "1x s", "%dx s" % args.scale, "ratio"))
         for (name, a), (dummy, b) in zip(one, many):

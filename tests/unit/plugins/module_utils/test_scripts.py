@@ -319,6 +319,17 @@ def test_jaccard_and_shingles():
     assert S.shingles(b"  ;; ") == set() and S.jaccard(set(), set()) == 0.0
 
 
+def test_shingle_id_sets_keep_sizes_and_scores():
+    datas = [b"one two three four five six", b"one two three four five seven", b"one two", b"",
+             b"six one two three four five six", b"a-b  c\td;e\nf"]
+    ids = S.shingle_id_sets(datas)
+    byte_sets = [S.shingles(d) for d in datas]
+    assert [len(x) for x in ids] == [len(x) for x in byte_sets] and ids[3] == set()
+    for i, j in itertools.combinations(range(len(datas)), 2):
+        assert S.jaccard(ids[i], ids[j]) == S.jaccard(byte_sets[i], byte_sets[j])
+        assert bool(ids[i] & ids[j]) == bool(byte_sets[i] & byte_sets[j])
+
+
 @pytest.mark.parametrize("threshold", [0.5, 0.8, 0.95])
 def test_near_duplicates_match_brute_force(threshold):
     rng = random.Random(threshold)
