@@ -72,7 +72,7 @@ import re
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import read_bytes
 from ansible_collections.sutazai.consolidation.plugins.module_utils._python import (
-    DEFINITION_RE, bound_names, dotted, import_from_parts, literal_parts, parse_python, string_value, walk)
+    DEFINITION_RE, bound_names, cyclic_gc_paused, dotted, import_from_parts, literal_parts, parse_python, string_value, walk)
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import walk_tree
 
 NEVER_SHIMS = frozenset(["__init__.py", "__main__.py", "conftest.py", "setup.py", "sitecustomize.py",
@@ -473,7 +473,8 @@ def scan(root, python_roots=(), exclude_paths=(), text_references=True, check_sy
         ``{"path", "line", "kind", "text"}`` dicts (kinds ``import``, ``dynamic``, ``string``,
         ``text``, ``unparsed``), sorted by path and line.
     """
-    return ScanState(root, python_roots, exclude_paths, text_references, check_syntax).run()
+    with cyclic_gc_paused():
+        return ScanState(root, python_roots, exclude_paths, text_references, check_syntax).run()
 
 
 class ScanState(object):

@@ -85,6 +85,7 @@ except ImportError:  # pragma: no cover - reported by the module
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _shell
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError, too_deep
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import decode_text, read_bytes
+from ansible_collections.sutazai.consolidation.plugins.module_utils._python import cyclic_gc_paused
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import DEFAULT_EXCLUDES, is_linked, walk_tree
 
 DEFAULT_TERMS = ("quantum", "AGI", "ASI", "telekinesis", "teleport", "teleportation", "magic", "dream",
@@ -955,6 +956,11 @@ def plan_scrub(root, tmap, scope="docs", exclude=DEFAULT_EXCLUDE, exclude_paths=
     :param exclude_paths: absolute folders never entered (backup root, report folder).
     :returns: a :class:`ScrubPlan`.
     """
+    with cyclic_gc_paused():
+        return _plan_scrub(root, tmap, scope, exclude, exclude_paths)
+
+
+def _plan_scrub(root, tmap, scope, exclude, exclude_paths):
     if scope not in SCOPES:
         raise ValueError("scope must be one of %s, got %r" % (", ".join(SCOPES), scope))
     exclude = list(exclude or [])
