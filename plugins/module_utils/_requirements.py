@@ -1178,10 +1178,11 @@ def _copy_sources(args):
     return toks[:-1]
 
 
-def _map_ref(ref, dockerfile, sources):
+def _map_ref(ref, dockerfile, sources, source_set):
     """Sources a Dockerfile reference may name: the path resolved against each folder from the
     Dockerfile's own up to the root (the build context is one of them); absolute paths (inside
-    the image) by their last component."""
+    the image) by their last component. ``source_set`` is ``set(sources)``: a path without a
+    wildcard is looked up in it, only a pattern is matched against every source."""
     ref = ref.strip("\"'")
     cands = [ref.lstrip("/")] if not ref.startswith("/") else [posixpath.basename(ref)]
     d = posixpath.dirname(dockerfile)
@@ -1193,11 +1194,13 @@ def _map_ref(ref, dockerfile, sources):
         d = posixpath.dirname(d)
     found = set()
     for c in cands:
+        pattern = any(ch in c for ch in "*?[")
         for d in dirs:
             target = _norm_rel(d, c)
-            for s in sources:
-                if s == target or (any(ch in c for ch in "*?[") and path_match(target, s)):
-                    found.add(s)
+            if target in source_set:
+                found.add(target)
+            if pattern:
+                found.update(s for s in sources if path_match(target, s))
     return sorted(found)
 
 
@@ -1211,6 +1214,7 @@ def dockerfile_references(dockerfiles, sources, read):
     """
     refs = []
     problems = []
+    source_set = set(sources)
     for rel in dockerfiles:
         try:
             text = read(rel)
@@ -1229,7 +1233,7 @@ def dockerfile_references(dockerfiles, sources, read):
             else:
                 files = []
             if files:
-                mapped = sorted(set(s for f in files for s in _map_ref(f, rel, sources)))
+                mapped = sorted(set(s for f in files for s in _map_ref(f, rel, sources, source_set)))
                 refs.append({"path": rel, "line": number, "instruction": op, "files": files, "sources": mapped})
     return refs, problems
 
