@@ -21,7 +21,7 @@ for users):
   literal ``__all__`` list or tuple (``__all__ = [...]``, ``__all__ += [...]``). Imports are
   not public unless ``__all__`` names them.
 * **Canonical.** The copy with the most public names; tie: the larger file (bytes), then the
-  first path in sorted order. It ends up at ``canonical_path`` (default
+  copy already at ``canonical_path``, then the first path in sorted order. It ends up at ``canonical_path`` (default
   ``agents/core/base_agent.py``): when it is elsewhere, its bytes are written there (a copy
   already there is replaced) and the old file is removed, both journaled. Its module name is
   ``canonical_module`` or, by default, the canonical path relative to the tree root
@@ -924,8 +924,10 @@ class Planner(object):
                 if c.is_link:
                     c.role = "link"
             return False
-        # Most public names, then the larger file, then the first path.
-        chosen = sorted(candidates, key=lambda c: (-len(c.names.public), -c.size, c.rel))[0]
+        # Most public names, then the larger file, then the copy already at canonical_path (no
+        # move for a tie), then the first path.
+        chosen = sorted(candidates, key=lambda c: (-len(c.names.public), -c.size, c.rel != self.canonical_path,
+                                                   c.rel))[0]
         out.chosen = chosen
         out.canonical_rel = self.canonical_path
         canon_parts = _parts(self.canonical_path)
@@ -1251,7 +1253,11 @@ class Planner(object):
     # -- proof
     def prove(self, resolver):
         """Compile every changed Python file, re-scan the planned texts for imports of removed
-        modules, and check the line diffs touch only the rewritten import statements."""
+        modules, and check the line diffs touch only the rewritten import statements.
+
+        A planned text is re-scanned with :mod:`ast` first (:meth:`_read_with_ast`, a superset
+        of what the rewriter finds): when that finds no import or string naming a disappearing
+        copy, none is left; otherwise the rewriter itself, without rewriting, lists what is left."""
         out = self.out
         problems = []
         for rel in sorted(out.writes):
@@ -1267,11 +1273,16 @@ class Planner(object):
         removed = set(out.removes)
         for rel in sorted(self.texts):
             old, new = self.texts[rel]
-            module = cst.parse_module(new)
-            rw = _ImportRewriter(rel, resolver, out, rewrite=False)
-            rw._code = module
-            MetadataWrapper(module, unsafe_skip_copy=True).visit(rw)
-            for r in rw.remaining:
+            tree, error = parse_python(new, rel)
+            if tree is not None and not self._read_with_ast(tree, new, rel, resolver)[0]:
+                remaining = []
+            else:
+                module = cst.parse_module(new)
+                rw = _ImportRewriter(rel, resolver, out, rewrite=False)
+                rw._code = module
+                MetadataWrapper(module, unsafe_skip_copy=True).visit(rw)
+                remaining = rw.remaining
+            for r in remaining:
                 out.proof["remaining_imports"] += 1
                 problems.append(ConsolidationError("the planned text still imports %s, which is removed" % r["text"], rel,
                                                    r["line"], kind="proof"))

@@ -26,8 +26,8 @@ description:
     that do not start with C(_), plus every string of a literal C(__all__) list or tuple
     (C(__all__ = [...]), C(__all__ += [...])). Imported names count only when C(__all__) lists them.
   - >-
-    Canonical: the copy with the most public names; tie: the larger file in bytes, then the first
-    path in sorted order. It ends up at O(canonical_path): when it is elsewhere its bytes are
+    Canonical: the copy with the most public names; tie: the larger file in bytes, then the copy
+    already at O(canonical_path), then the first path in sorted order. It ends up at O(canonical_path): when it is elsewhere its bytes are
     written there (a copy already there is replaced) and the old file is removed; its relative
     imports become absolute imports named from the deepest python root holding its old location
     (C(from ...core.config import X) in C(backend/app/agents/core/) becomes
@@ -339,7 +339,7 @@ def _details(plan, errors=None):
                        ", ".join(c.names.public) if c.names else "(cannot be parsed)", c.size, action])
     note = None
     if plan.chosen is not None:
-        note = ("Canonical: the copy with the most public names (tie: larger file, then path order); "
+        note = ("Canonical: the copy with the most public names (tie: larger file, then the one already at the canonical path, then path order); "
                 "importers get `%s`." % plan.canonical_module)
     out.append({"title": "base_agent copies", "columns": ["path", "role", "public names", "names", "bytes", "action"],
                 "rows": copies, "note": note})

@@ -147,6 +147,19 @@ def test_canonical_tie_breaks_on_size_then_path(tmp_path):
     assert _base_agent.plan(str(tmp_path)).chosen.rel == "a/base_agent.py"
 
 
+def test_a_tie_goes_to_the_copy_already_at_the_canonical_path(tmp_path):
+    _write(tmp_path, {"agents/agents_b/base_agent.py": RICH, "agents/core/base_agent.py": RICH,
+                      "x.py": "from agents.agents_b.base_agent import BaseAgent\n"})
+    plan = _base_agent.plan(str(tmp_path))
+    assert plan.chosen.rel == "agents/core/base_agent.py"
+    assert plan.removes == ["agents/agents_b/base_agent.py"] and "x.py" in plan.writes
+    assert "agents/core/base_agent.py" not in plan.writes
+    # A larger copy elsewhere still wins, and moves.
+    _write(tmp_path, {"agents/agents_b/base_agent.py": RICH + "\n# longer\n"})
+    plan = _base_agent.plan(str(tmp_path))
+    assert plan.chosen.rel == "agents/agents_b/base_agent.py" and "agents/core/base_agent.py" in plan.writes
+
+
 def test_nothing_to_do_with_one_copy_at_the_canonical_location(tmp_path):
     _write(tmp_path, {"agents/core/base_agent.py": RICH, "x.py": "from agents.core.base_agent import BaseAgent\n",
                       "tests/fakes/base_agent.py": POOR})
