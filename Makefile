@@ -37,10 +37,12 @@ collection: venv
 
 demo-tree: collection
 	mkdir -p $(DEMO_ROOT)
-	$(BIN)/ansible-playbook -i localhost, -c local playbooks/demo_platform.yml -e sutazai_root=$(abspath $(DEMO_ROOT))
+	$(BIN)/ansible-playbook -i localhost, -c local playbooks/demo_platform.yml -e sutazai_root=$(abspath $(DEMO_ROOT)) \
+	  -e ansible_python_interpreter=$(abspath $(BIN))/python
 
 demo: demo-tree
 	$(BIN)/ansible-playbook -i localhost, -c local playbooks/consolidate.yml \
+	  -e ansible_python_interpreter=$(abspath $(BIN))/python \
 	  -e sutazai_root=$(abspath $(DEMO_ROOT)) --check --diff
 
 testbed: venv

@@ -60,7 +60,10 @@ def playbook_command(playbook, root, *extra, check=False, diff=False, tags=None,
     (see :func:`run_playbook` for the options; ``env``: extra environment variables)."""
     cmd = list(WITHOUT_DAC) if without_dac else []
     cmd += [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local",
-            os.path.join("playbooks", playbook), "-e", "sutazai_root=%s" % root]
+            os.path.join("playbooks", playbook), "-e", "sutazai_root=%s" % root,
+            # The collection ships no host_vars: the tests run the modules with the project's
+            # virtualenv (interpreter discovery picks a missing pyenv shim on these machines).
+            "-e", "ansible_python_interpreter=%s" % os.path.join(BIN, "python")]
     if backup_root:
         cmd += ["-e", "sutazai_backup_root=%s" % backup_root]
     if report_dir:

@@ -12,8 +12,8 @@ import traceback
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _redact
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
-from ansible_collections.sutazai.consolidation.plugins.module_utils._journal import Journal
-from ansible_collections.sutazai.consolidation.plugins.module_utils._lock import verify as verify_lock
+from ansible_collections.sutazai.consolidation.plugins.module_utils import _lock
+from ansible_collections.sutazai.consolidation.plugins.module_utils._journal import Journal, mark_complete, utc_now
 
 PHASE_ARGUMENT_SPEC = dict(
     root=dict(type="path", required=True),
@@ -120,6 +120,9 @@ def apply_changes(module, phase, changes, root, backup_root):
 
     Before the first change the run lock of ``root`` must be held by this run's id (see
     ``_lock``); the module process is registered in the run folder while it changes the tree.
+    Without a ``run_id`` (a phase module or role used on its own) the call is a run of its own:
+    it takes the lock under a new id (refused while another run holds it), journals under that
+    id, marks the run complete and releases the lock, so ``rollback`` undoes it like any run.
 
     :returns: the journal's manifest path, or None when nothing was written.
     :raises ConsolidationError: when the lock is not held by this run (nothing written).
@@ -127,15 +130,26 @@ def apply_changes(module, phase, changes, root, backup_root):
     if module.check_mode or not len(changes):
         return None
     run_id = module.params.get("run_id")
-    if not run_id:
-        module.fail_json(msg="run_id is required to make changes (it names the journal folder)")
-    verify_lock(root, run_id)
-    journal = Journal(root, backup_root, run_id, phase)
-    journal.begin()
+    own_run = not run_id
+    if own_run:
+        # Called without a run (a phase role or module used on its own): this call is the run.
+        # It takes the lock under a new id, journals, marks the run complete and releases.
+        run_id = _lock.new_run_id()
+        _lock.acquire(root, backup_root, run_id, utc_now(), kind="phase", pid=os.getpid())
+    else:
+        _lock.verify(root, run_id)
     try:
-        changes.apply(journal)
+        journal = Journal(root, backup_root, run_id, phase)
+        journal.begin()
+        try:
+            changes.apply(journal)
+        finally:
+            journal.end()
+        if own_run:
+            mark_complete(backup_root, run_id)
     finally:
-        journal.end()
+        if own_run:
+            _lock.release(root, run_id)
     return journal.manifest_path
 
 

@@ -9,7 +9,7 @@ JSON object::
 
     {"format": 1, "run_id": str, "root": abs path, "backup_root": abs path,
      "host": str, "pid": int, "pid_start": int or null, "started": ISO-8601 UTC,
-     "kind": "consolidate" | "rollback"}
+     "kind": "consolidate" | "rollback" | "phase"}
 
 ``pid`` is the ``ansible-playbook`` process that runs the play (the nearest ancestor of the
 module whose command line names ``ansible-playbook``; the module's parent when there is
@@ -22,6 +22,8 @@ Tree walkers never read the lock file (:data:`LOCK_NAME` is skipped at the top o
 
 from __future__ import annotations
 
+import binascii
+import datetime
 import json
 import os
 import socket
@@ -140,13 +142,20 @@ def describe(lock):
                                                     lock.get("pid"), lock.get("host"), lock.get("started"))
 
 
+def new_run_id():
+    """A new run id: ``YYYYMMDDTHHMMSSZ-xxxxxx`` (UTC time, then 6 random hex digits; str)."""
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return "%s-%s" % (now, binascii.hexlify(os.urandom(3)).decode("ascii"))
+
+
 def acquire(root, backup_root, run_id, started, kind="consolidate", pid=None):
     """Take the lock of ``root`` for ``run_id``; return the lock dict.
 
     Taking it again for the same ``run_id`` is a no-op (returns the existing lock).
 
     :param started: ISO-8601 UTC time of the start (str).
-    :param kind: ``consolidate`` or ``rollback``.
+    :param kind: ``consolidate``, ``rollback`` or ``phase`` (one phase module called without a
+        run id, holding the lock for its own call).
     :param pid: the holder process (default :func:`controller_pid`).
     :raises ConsolidationError: kind ``locked`` when another run holds it (``stale`` when
         that run's process is gone), naming the holder.

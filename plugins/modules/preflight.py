@@ -71,13 +71,13 @@ python:
   type: str
 """
 
-import binascii
-import datetime
 import importlib
 import os
 import sys
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.sutazai.consolidation.plugins.module_utils._lock import new_run_id
 
 
 DEFAULT_MODULES = {
@@ -137,8 +137,7 @@ def main():
     if run_id and ("/" in run_id or run_id in (".", "..")):
         module.fail_json(msg="invalid run id %r" % run_id)
     if not run_id:
-        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        run_id = "%s-%s" % (now, binascii.hexlify(os.urandom(3)).decode("ascii"))
+        run_id = new_run_id()
     module.exit_json(changed=False, run_id=run_id, missing=missing, python=sys.executable)
 
 

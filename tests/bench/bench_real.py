@@ -96,7 +96,7 @@ def noop_play(shape, path, same_shape=True):
         task.update(NOOP_TASK[kind])
         tasks.append(task)
     play = [{"name": "No-op play of the same shape", "hosts": "all", "gather_facts": False,
-             # as playbooks/host_vars/localhost.yml sets it for the real play
+             # as tests/helpers.py sets it for the real play
              "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"}, "tasks": tasks}]
     with open(path, "w", encoding="utf-8") as f:
         json.dump(play, f, indent=1)  # JSON is YAML
