@@ -15,6 +15,12 @@ BIN = os.path.dirname(sys.executable)
 CORPUS = os.path.normpath(os.path.join(REPO, "..", "shared", "corpus", "sutazai-v100"))
 
 
+def full_warnings(result):
+    """The whole texts of a phase task's warnings: the console gets one short line each
+    (``result["warnings"]``), the summary (and the run report) the whole texts."""
+    return (result.get("summary") or {}).get("warnings") or result.get("warnings") or []
+
+
 class PlaybookRun(object):
     """Result of one ansible-playbook run: ``rc``, ``stats`` (changed/failed per host),
     ``tasks`` (task name -> localhost result dict) and the raw ``stdout``/``stderr``."""
@@ -47,6 +53,22 @@ class PlaybookRun(object):
 
     def text(self):
         return self.stdout + self.stderr
+
+    def summary(self):
+        """The lines the report role printed (its ``msg``, a list of str) joined by newlines, with
+        each table row's wrapped item text joined back onto the row (continuation lines have an
+        empty phase cell)."""
+        out = []
+        for line in self.task("Show the run summary")["msg"]:
+            cells = line.split(" | ")
+            if len(cells) == 5 and not cells[0].strip() and out and len(out[-1]) == 5:
+                prev = out[-1]
+                prev[2] = prev[2].rstrip() + " " + cells[2].strip()
+                for i in (3, 4):
+                    prev[i] = prev[i] if cells[i].strip() == "" else prev[i] + " " + cells[i].strip()
+                continue
+            out.append(cells if len(cells) == 5 else line)
+        return "\n".join(" | ".join(x) if isinstance(x, list) else x for x in out)
 
 
 # setpriv arguments that drop root's capabilities to read and search any file, so that a

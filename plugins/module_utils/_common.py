@@ -14,6 +14,10 @@ from ansible_collections.sutazai.consolidation.plugins.module_utils import _reda
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _lock
 from ansible_collections.sutazai.consolidation.plugins.module_utils._journal import Journal, mark_complete, utc_now
+from ansible_collections.sutazai.consolidation.plugins.module_utils._report import one_line
+
+WARNING_WIDTH = 200
+"""Longest warning a phase module prints (characters, one line); the whole text goes to the run report."""
 
 PHASE_ARGUMENT_SPEC = dict(
     root=dict(type="path", required=True),
@@ -47,6 +51,9 @@ def redact_output(module, root, secrets=()):
     ``warn`` message is redacted with the secrets of the tree under ``root`` (computed once,
     when the first output is made), ``secrets`` and the rules of ``_redact``. Called by
     :func:`check_root`, so no phase module can forget it; a second call adds ``secrets``.
+    A warning is printed as one line of at most :data:`WARNING_WIDTH` characters; the whole
+    redacted texts go into the result's ``summary`` as ``warnings`` (list of str), which the run
+    report lists.
     """
     state = getattr(module, "_sutazai_redaction", None)
     if state is not None:
@@ -58,7 +65,7 @@ def redact_output(module, root, secrets=()):
     if params.get("root"):
         excludes = phase_paths(params)[1:]
     _redact.use_tree(root, excludes)
-    state = {"extra": set(secrets), "redactor": None}
+    state = {"extra": set(secrets), "redactor": None, "warnings": []}
     module._sutazai_redaction = state
     exit_json, fail_json, warn = module.exit_json, module.fail_json, module.warn
 
@@ -76,6 +83,10 @@ def redact_output(module, root, secrets=()):
         return kwargs
 
     def redacted_exit(**kwargs):
+        summary = kwargs.get("summary")
+        if state["warnings"] and isinstance(summary, dict):
+            # The console gets one short line per warning; the run report gets the whole texts.
+            kwargs["summary"] = dict(summary, warnings=list(state["warnings"]))
         exit_json(**redact(kwargs))
 
     def redacted_fail(msg=None, **kwargs):
@@ -83,7 +94,12 @@ def redact_output(module, root, secrets=()):
         fail_json(msg=redactor().text(msg if msg is not None else "failed"), **kwargs)
 
     def redacted_warn(warning):
-        warn(redactor().text(warning) if isinstance(warning, str) else warning)
+        if not isinstance(warning, str):
+            warn(warning)
+            return
+        text = redactor().text(warning)
+        state["warnings"].append(text)
+        warn(one_line(text, WARNING_WIDTH))
 
     module.exit_json = redacted_exit
     module.fail_json = redacted_fail

@@ -13,7 +13,7 @@ import posixpath
 import pytest
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _requirements as R
-from helpers import run_playbook, snapshot, write_demo
+from helpers import full_warnings, run_playbook, snapshot, write_demo
 
 TASK = "Merge the requirements files"
 ORIGINALS = {
@@ -83,7 +83,7 @@ def test_layout_names_already_taken_reach_a_fixed_point(tmp_path):
                                                        "requirements/frontend.txt", "requirements/dev.txt"]
     assert res["overwritten"][0]["dockerfile_references"] == ["backend/Dockerfile:2"]
     assert any(w.startswith("requirements/base.txt: an original file at a layout path") and "backend/Dockerfile:2" in w
-               for w in res["warnings"])
+               for w in full_warnings(res))
     assert [(r["path"], r["new"]) for r in res["rewritten_references"]] == [
         ("requirements/prod.txt", "-r base.original.txt"),
         ("scripts/requirements.txt", "-r ../requirements/frontend.original.txt")]

@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from helpers import CORPUS, copy_corpus, master_agents, run_playbook, snapshot, write_demo
+from helpers import CORPUS, copy_corpus, full_warnings, master_agents, run_playbook, snapshot, write_demo
 
 AGENTS_TASK = "Merge the agent registries"
 
@@ -38,7 +38,7 @@ def test_check_real_idempotent_changed_and_rollback(demo):
         "config/agents/master_registry.json (after)", "backend/app/core/config.py (after)"]
     assert snapshot(root) == original
     assert not os.path.exists(backups) and not os.path.exists(reports)
-    assert "plan (check mode, nothing written)" in check.task("Show the run summary")["msg"]
+    assert "plan (check mode, nothing written)" in check.summary()
 
     real = run_playbook("consolidate.yml", root, **kw, tags="agents")
     assert real.rc == 0 and real.changed == 1, real.text()
@@ -150,10 +150,10 @@ def test_bad_input_blocks_phase_and_changes_nothing(demo, breaker):
     assert res.rc == 0, res.text()
     agents = res.task(AGENTS_TASK)
     assert agents["blocked"] is True and agents["changed"] is False
-    assert any(expected in w for w in agents["warnings"]), agents["warnings"]
+    assert any(expected in w for w in full_warnings(agents)), agents["warnings"]
     assert snapshot(root) == before
     assert not os.path.exists(backups)
-    assert "blocked" in res.task("Show the run summary")["msg"]
+    assert "blocked" in res.summary()
 
     strict = run_playbook("consolidate.yml", root, "-e", "agents_strict=true", **kw, tags="agents")
     assert strict.rc != 0 and expected in strict.task(AGENTS_TASK)["msg"]
@@ -163,7 +163,7 @@ def test_bad_input_blocks_phase_and_changes_nothing(demo, breaker):
     assert warned.rc == 0 and warned.changed == 1
     result = warned.task(AGENTS_TASK)
     assert [e["path"] for e in result["invalid"]] == [expected.split(":")[0]]
-    assert any("skipped invalid file" in w for w in result["warnings"])
+    assert any("skipped invalid file" in w for w in full_warnings(result))
 
 
 def test_markdown_oddities_warn_and_merge(demo):
@@ -180,7 +180,7 @@ def test_markdown_oddities_warn_and_merge(demo):
     assert "broken" in ids and "open-ended" in ids
     result = res.task(AGENTS_TASK)
     assert {"path": ".claude/agents/loop-a.md", "reason": "symlink loop"} in result["skipped_files"]
-    assert any(w.startswith(".claude/agents/loop-a.md: not read: symlink loop") for w in result["warnings"])
+    assert any(w.startswith(".claude/agents/loop-a.md: not read: symlink loop") for w in full_warnings(result))
 
 
 @pytest.mark.skipif(not os.path.isdir(CORPUS), reason="shared corpus not present")

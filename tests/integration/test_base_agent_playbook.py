@@ -21,7 +21,7 @@ import sys
 import pytest
 
 import gen_base_agent
-from helpers import CORPUS, copy_corpus, run_playbook, snapshot, write_demo
+from helpers import CORPUS, copy_corpus, full_warnings, run_playbook, snapshot, write_demo
 
 TASK = "Keep one canonical base_agent.py"
 CANONICAL = "agents/core/base_agent.py"
@@ -116,12 +116,12 @@ def test_generated_tree_check_real_idempotent_changed_and_rollback(generated, tm
     assert [(s["path"], s["kind"]) for s in result["string_references"]] == [
         ("tests/test_gen_0000.py", "string"), ("tests/test_gen_0001.py", "string")]
     assert [u["path"] for u in result["unparsed"]] == ["legacy/report_py2.py"]
-    assert any("tests/test_gen_0000.py:8: string reference" in w for w in result["warnings"])
+    assert any("tests/test_gen_0000.py:8: string reference" in w for w in full_warnings(result))
     assert result["summary"]["status"] == "would change"
     rows = dict((r["item"], (r["before"], r["after"])) for r in result["summary"]["rows"])
     assert rows["base_agent.py copies (test doubles apart)"] == (4, 1)
     assert rows["Imports of other copies (files)"] == ("%d (%d)" % (fig["rewrites"] - 1, fig["rewritten_files"]), 0)
-    assert "base_agent | would change | base_agent.py copies (test doubles apart)" in check.task("Show the run summary")["msg"]
+    assert "base_agent | would change | base_agent.py copies (test doubles apart)" in check.summary()
 
     not_compiling = _not_compiling(root, tmp_path)
     assert not_compiling == ["legacy/report_py2.py"]
@@ -207,10 +207,10 @@ def test_demo_is_blocked_by_the_extra_name_and_goes_on_with_force(demo, tmp_path
                                         "importers": []}]
     assert any("other copies define names the canonical lacks: AgentRegistry (force to go on)" in w
                and "backend/ai_agents/core/base_agent.py: defines or is imported for names the canonical lacks" in w
-               for w in result["warnings"]), result["warnings"]
+               for w in full_warnings(result)), result["warnings"]
     assert result["summary"]["status"] == "blocked"
     assert [s["title"] for s in result["summary"]["details"]][0] == "what blocks the phase"
-    assert "base_agent | blocked" in check.task("Show the run summary")["msg"]
+    assert "base_agent | blocked" in check.summary()
     assert snapshot(root) == original and not os.path.exists(backups)
     real_blocked = run_playbook("consolidate.yml", root, **kw)
     assert real_blocked.rc == 0 and real_blocked.changed == 0 and snapshot(root, skip=("reports",)) == original
@@ -280,7 +280,7 @@ def test_unparsable_importer_and_dotted_import_block_with_file_line_col(generate
     assert result["blocked"] is True
     assert [(e["path"], e["line"], e["column"], e["kind"]) for e in result["errors"]] == [
         ("backend/app/dotted.py", 2, 8, "bare_import"), ("legacy/agent_py2.py", 2, 29, "unparsed_importer")]
-    warning = [w for w in result["warnings"] if "base_agent phase changed nothing" in w][0]
+    warning = [w for w in full_warnings(result) if "base_agent phase changed nothing" in w][0]
     assert "backend/app/dotted.py:2:8: 'import backend.ai_agents.core.base_agent' binds 'backend'" in warning
     assert "legacy/agent_py2.py:2:29: imports a base_agent copy" in warning
     assert snapshot(root, skip=("reports",)) == original and not os.path.exists(backups)
@@ -307,7 +307,7 @@ def test_an_unreadable_python_file_blocks(generated):
     result = res.task(TASK)
     assert result["blocked"] is True and result["summary"]["status"] == "blocked"
     assert any("no import of a removed copy can be ruled out" in w and "backend/app/private.py" in w
-               for w in result["warnings"]), result["warnings"]
+               for w in full_warnings(result)), result["warnings"]
     assert snapshot(root) == before and not os.path.exists(backups)
 
 

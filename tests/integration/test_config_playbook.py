@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from helpers import CORPUS, copy_corpus, run_playbook, snapshot, write_demo
+from helpers import CORPUS, copy_corpus, full_warnings, run_playbook, snapshot, write_demo
 
 TASK = "Remove unused shim modules"
 REMOVED = ["backend/core/config.py", "backend/core/legacy_config.py"]
@@ -60,11 +60,11 @@ def test_check_real_idempotent_changed_and_rollback(demo):
     # The Python 2 files (this phase's and the base_agent phase's) are listed with their location, never removed.
     assert [(e["path"], e["line"], e["column"]) for e in result["invalid"]] == [
         ("backend/legacy/agent_report_py2.py", 4, 1), ("scripts/legacy/py2_report.py", 5, 1)]
-    assert any("scripts/legacy/py2_report.py:5:1" in w for w in result["warnings"])
+    assert any("scripts/legacy/py2_report.py:5:1" in w for w in full_warnings(result))
     assert result["summary"]["status"] == "would change"
     assert snapshot(root) == original
     assert not os.path.exists(backups) and not os.path.exists(reports)
-    table = check.task("Show the run summary")["msg"]
+    table = check.summary()
     assert "config | would change | Shim modules (re-export only)" in table
 
     real = run_playbook("consolidate.yml", root, **kw)
@@ -175,10 +175,10 @@ def test_unreadable_python_file_blocks_removal(demo):
     result = res.task(TASK)
     assert result["blocked"] is True and result["changed"] is False
     assert result["summary"]["status"] == "blocked"
-    assert any("backend/app/private.py: cannot read file: permission denied" in w for w in result["warnings"]), result["warnings"]
+    assert any("backend/app/private.py: cannot read file: permission denied" in w for w in full_warnings(result)), result["warnings"]
     assert all(s["action"] == "keep" for s in result["shims"])
     assert snapshot(root) == before and not os.path.exists(backups)
-    assert "blocked" in res.task("Show the run summary")["msg"]
+    assert "blocked" in res.summary()
 
     strict = _run_without_dac(root, backups, reports, "-e", "config_strict=true")
     assert strict.rc != 0 and "cannot be read, so no shim can be proven unused" in strict.task(TASK)["msg"]
@@ -187,7 +187,7 @@ def test_unreadable_python_file_blocks_removal(demo):
     # Report only: nothing to remove, so nothing to block; the file is still named.
     report = _run_without_dac(root, backups, reports, "-e", "config_remove_shims=false")
     assert report.rc == 0 and report.task(TASK)["blocked"] is False
-    assert any("not read: backend/app/private.py" in w for w in report.task(TASK)["warnings"])
+    assert any("not read: backend/app/private.py" in w for w in full_warnings(report.task(TASK)))
 
 
 def test_connection_checks_are_off_by_default_and_report_a_missing_registry(demo):
@@ -200,7 +200,7 @@ def test_connection_checks_are_off_by_default_and_report_a_missing_registry(demo
     checks = on.task("Check live connections")
     assert checks["changed"] is False and checks["checks"] == []
     assert "no targets given and no registry at config/services/master_registry.yaml" in checks["warnings"][0]
-    assert "config (connections)" in on.task("Show the run summary")["msg"]
+    assert "config (connections)" in on.summary()
     failing = run_playbook("consolidate.yml", root, "-e", "config_check_connections=true",
                            "-e", "config_connection_fail_on_error=true", **kw)
     assert failing.rc != 0

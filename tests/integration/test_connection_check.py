@@ -225,7 +225,7 @@ def test_role_reads_passwords_from_env_master_and_targets_from_the_registry(serv
             ("redis", "redis", "ok", "registry:core"), ("ollama", "http", "ok", "registry:vector")]
         assert _by_name(result)["ollama"]["detail"] == "GET /api/tags -> HTTP 200"
         assert result["skipped_services"] == [{"name": "grafana", "reason": "no known check (registry check: none)"}]
-        table = run.task("Show the run summary")["msg"]
+        table = run.summary()
         line = [t for t in table.split("\n") if "Connection checks passed" in t]
         assert len(line) == 1 and line[0].startswith("config (connections) | unchanged") and line[0].endswith("4/4")
         _no_secret(run)

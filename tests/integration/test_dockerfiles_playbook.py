@@ -17,7 +17,7 @@ import pytest
 from ruamel.yaml import YAML
 
 import gen_dockerfiles
-from helpers import run_playbook, snapshot, write_demo
+from helpers import full_warnings, run_playbook, snapshot, write_demo
 
 TASK = "Merge identical Dockerfiles"
 TAG = "dockerfiles"
@@ -80,7 +80,7 @@ def test_small_tree_check_real_idempotent_changed_and_rollback(small, tmp_path, 
     diff = json.dumps(res["diff"])
     assert "Pm-4e8c1a9b7d" not in diff and "<redacted sha256:" in diff
     assert "Pm-4e8c1a9b7d" not in json.dumps(dict((k, v) for k, v in res.items() if k != "diff"))
-    summary = check.task("Show the run summary")["msg"]
+    summary = check.summary()
     assert "Dockerfiles (live; backups/archives not counted)" in summary and "Templates (files templated)" in summary
 
     real = run_playbook("consolidate.yml", root, **kw)
@@ -204,9 +204,9 @@ def test_invalid_compose_blocks_by_default_warn_skips_and_keeps_what_it_names(sm
     result = res.task(TASK)
     assert result["blocked"] is True and result["changed"] is False
     assert result["errors"][0]["path"] == "docker/docker-compose.broken.yml" and result["errors"][0]["line"] == 4
-    assert any("docker/docker-compose.broken.yml:4:" in w for w in result["warnings"]), result["warnings"]
+    assert any("docker/docker-compose.broken.yml:4:" in w for w in full_warnings(result)), result["warnings"]
     assert snapshot(root) == before and not os.path.exists(kw["backup_root"])
-    summary = res.task("Show the run summary")["msg"]
+    summary = res.summary()
     assert "dockerfiles" in summary and "blocked" in summary
 
     strict = run_playbook("consolidate.yml", root, "-e", "dockerfiles_strict=true", **kw)
@@ -358,7 +358,7 @@ def test_runtime_values_env_changes_config_not_behaviour(tmp_path, docker_engine
         res = run_playbook("consolidate.yml", root, "-e", "dockerfiles_runtime_values=env", **_kw(tmp_path))
         assert res.rc == 0 and res.changed == 1, res.text()
         assert res.task(TASK)["templates"][0]["runtime_env"] is True
-        assert any("runtime_values=env" in w for w in res.task(TASK)["warnings"])
+        assert any("runtime_values=env" in w for w in full_warnings(res.task(TASK)))
         _docker("compose", "-p", project, "-f", os.path.join(root, "docker-compose.yml"), "build")
         for name, port in names:
             config, output = health_output(name)

@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from helpers import CORPUS, copy_corpus, run_playbook, snapshot, write_demo
+from helpers import CORPUS, copy_corpus, full_warnings, run_playbook, snapshot, write_demo
 
 TASK = "Merge the requirements files"
 TAG = "requirements"
@@ -57,8 +57,8 @@ def test_demo_check_real_idempotent_changed_and_rollback(demo):
     assert res["hoisted"] == ["pydantic", "python-dotenv", "requests"]
     assert [u["path"] for u in res["unparsed"]] == ["agents/ai-agent-orchestrator/requirements.txt"]
     assert len(res["dockerfile_references"]) == 4
-    assert any("--hash" in w for w in res["warnings"])
-    summary = check.task("Show the run summary")["msg"]
+    assert any("--hash" in w for w in full_warnings(res))
+    summary = check.summary()
     assert "Requirements files (sources -> layout)" in summary and "Requirements lost (proof)" in summary
 
     real = run_playbook("consolidate.yml", root, **kw)
@@ -140,10 +140,10 @@ def test_conflict_fixture_blocks_changes_nothing_and_play_goes_on(tmp_path):
     assert result["blocked"] is True and result["changed"] is False
     assert result["conflicts"][0]["package"] == "fastapi"
     assert any(w.startswith("requirements conflict: fastapi in group(s) backend: ==0.104.1 (backend/requirements.txt:1); "
-                            ">=0.110 (requirements/requirements-base.txt:1)") for w in result["warnings"]), result["warnings"]
+                            ">=0.110 (requirements/requirements-base.txt:1)") for w in full_warnings(result)), result["warnings"]
     assert snapshot(root) == before and not os.path.exists(str(tmp_path / "b"))
     # The play went on: the report role (the phase after this one) ran and shows the blocked line.
-    summary = res.task("Show the run summary")["msg"]
+    summary = res.summary()
     assert "Conflict: fastapi [backend]" in summary and "blocked" in summary
 
     strict = run_playbook("consolidate.yml", root, "-e", "requirements_strict=true", **kw)
@@ -155,7 +155,7 @@ def test_conflict_fixture_blocks_changes_nothing_and_play_goes_on(tmp_path):
     assert pinned.rc == 0 and pinned.changed == 1, pinned.text()
     assert pinned.task(TASK)["resolutions"][0]["specifier"] == "==0.110.0"
     assert "#   resolved (pin): ==0.110.0 over ==0.104.1, >=0.110\nfastapi==0.110.0\n" in _read(root, "requirements/base.txt")
-    assert "Conflict: fastapi [backend]" in pinned.task("Show the run summary")["msg"]
+    assert "Conflict: fastapi [backend]" in pinned.summary()
 
 
 @pytest.mark.skipif(not os.path.isdir(CORPUS), reason="shared corpus not present")
@@ -172,7 +172,7 @@ def test_corpus_default_blocks_and_newest_writes_the_layout(tmp_path):
     res = default.task(TASK)
     assert res["blocked"] is True and res["changed"] is False
     assert len(res["conflicts"]) == 37
-    assert any("fastapi" in w and "==0.104.1 (docker/base/base-requirements.txt:1" in w for w in res["warnings"])
+    assert any("fastapi" in w and "==0.104.1 (docker/base/base-requirements.txt:1" in w for w in full_warnings(res))
     assert snapshot(root, skip=("reports",)) == original
     for rel in LAYOUT:
         assert not os.path.exists(os.path.join(root, rel))

@@ -19,7 +19,7 @@ import sys
 import pytest
 
 import gen_scripts
-from helpers import BIN, REPO, run_playbook, snapshot, write_demo
+from helpers import BIN, REPO, full_warnings, run_playbook, snapshot, write_demo
 
 TASK = "Catalog the scripts"
 TAG = "scripts"
@@ -63,8 +63,8 @@ def test_small_check_real_idempotent_changed_and_rollback(small):
         sorted(r + " (absent)" for r in removed)
     assert res["stats"]["scripts"] == fig["scripts"] and res["stats"]["duplicate_groups"] == 5
     assert res["deploy_master"] == {"path": DEPLOY, "status": "created", "reason": None}
-    assert any("scripts/tools/rotate.sh of scripts/ops/rotate.sh kept: executable" in w for w in res["warnings"])
-    summary = check.task("Show the run summary")["msg"]
+    assert any("scripts/tools/rotate.sh of scripts/ops/rotate.sh kept: executable" in w for w in full_warnings(res))
+    summary = check.summary()
     assert "Proven duplicate groups (bytes 3, python-ast 1, shell-normal 1)" in summary
     assert "Master deployment script" in summary and "Script inventory" not in summary
 
@@ -179,9 +179,9 @@ def test_existing_deploy_script_is_left_alone(small):
     assert run.rc == 0 and run.changed == 1, run.text()
     res = run.task(TASK)
     assert res["deploy_master"]["status"] == "left alone"
-    assert any(DEPLOY + " left alone: another file is there" in w for w in res["warnings"])
+    assert any(DEPLOY + " left alone: another file is there" in w for w in full_warnings(res))
     assert _read(root, DEPLOY) == seed
-    assert "left alone" in run.task("Show the run summary")["msg"]
+    assert "left alone" in run.summary()
     # The merges went on.
     assert not _exists(root, "scripts/deploy/start-services.sh")
     # strict does not turn a left-alone file into a failure (only unsafe input does).

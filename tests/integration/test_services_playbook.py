@@ -14,7 +14,7 @@ import os
 import pytest
 import yaml
 
-from helpers import CORPUS, copy_corpus, run_playbook, snapshot, write_demo
+from helpers import CORPUS, copy_corpus, full_warnings, run_playbook, snapshot, write_demo
 
 TASK = "Build the unified service registry"
 MASTER = "config/services/master_registry.yaml"
@@ -52,7 +52,7 @@ def test_check_real_idempotent_changed_and_rollback(demo):
         ARCHIVED_ACTUAL + " (after)", MASTER + " (after)", ACTUAL + " (after)"]
     assert snapshot(root) == original
     assert not os.path.exists(kw["backup_root"]) and not os.path.exists(kw["report_dir"])
-    summary = check.task("Show the run summary")["msg"]
+    summary = check.summary()
     assert "plan (check mode, nothing written)" in summary and "Host-port conflicts" in summary
     # The connection-check view: every compose service, with host, port and health URL.
     services = dict((s["name"], s) for s in result["services"])
@@ -64,8 +64,8 @@ def test_check_real_idempotent_changed_and_rollback(demo):
                          "command": "curl", "source": "compose"}}
     assert (services["postgres"]["check"], services["redis"]["check"]) == ("postgresql", "redis")
     assert services["qdrant"]["health_check"]["url"] == "http://127.0.0.1:10101/healthz"
-    assert any("10201/tcp (alertmanager, grafana)" in w for w in result["warnings"])
-    assert any("PROMTAIL_PORT" in w for w in result["warnings"])
+    assert any("10201/tcp (alertmanager, grafana)" in w for w in full_warnings(result))
+    assert any("PROMTAIL_PORT" in w for w in full_warnings(result))
 
     real = run_playbook("consolidate.yml", root, tags="services", **kw)
     assert real.rc == 0 and real.changed == 1, real.text()
@@ -180,9 +180,9 @@ def test_bad_input_blocks_phase_and_changes_nothing(demo, breaker):
     assert res.rc == 0, res.text()
     result = res.task(TASK)
     assert result["blocked"] is True and result["changed"] is False
-    assert any(expected in w for w in result["warnings"]), result["warnings"]
+    assert any(expected in w for w in full_warnings(result)), result["warnings"]
     assert snapshot(root) == before and not os.path.exists(kw["backup_root"])
-    assert "blocked" in res.task("Show the run summary")["msg"]
+    assert "blocked" in res.summary()
 
     strict = run_playbook("consolidate.yml", root, "-e", "services_strict=true", tags="services", **kw)
     assert strict.rc != 0 and expected in strict.task(TASK)["msg"]
@@ -192,7 +192,7 @@ def test_bad_input_blocks_phase_and_changes_nothing(demo, breaker):
     assert warned.rc == 0 and warned.changed == 1, warned.text()
     result = warned.task(TASK)
     assert [e["path"] for e in result["invalid"]] == [expected.split(":")[0]]
-    assert any("skipped invalid file" in w for w in result["warnings"])
+    assert any("skipped invalid file" in w for w in full_warnings(result))
 
 
 def test_role_options_reach_the_module(demo):
@@ -226,7 +226,7 @@ def test_corpus_acceptance(tmp_path):
     # The corpus has a compose file that is not valid YAML (a heredoc's "EOF" line): blocked by default.
     result = check.task(TASK)
     assert result["blocked"] is True
-    assert any("docker/docker-compose.optimized.yml:146:1: invalid yaml" in w for w in result["warnings"])
+    assert any("docker/docker-compose.optimized.yml:146:1: invalid yaml" in w for w in full_warnings(result))
 
     warn = ("-e", "services_on_invalid=warn")
     check = run_playbook("consolidate.yml", root, *warn, check=True, diff=True, tags="services")

@@ -15,7 +15,7 @@ import py_compile
 
 import pytest
 
-from helpers import CORPUS, copy_corpus, run_playbook, snapshot, write_demo
+from helpers import CORPUS, copy_corpus, full_warnings, run_playbook, snapshot, write_demo
 
 TASK = "Report fantasy terms"
 MAP = {"quantum": "theoretical", "AGI": "general AI", "magic": "heuristic", "dream": "goal", "teleportation": None}
@@ -71,7 +71,7 @@ def test_check_real_idempotent_changed_and_rollback(demo):
     assert [s["title"] for s in result["summary"]["details"]] == ["Terms", "Occurrences by file", "Files not searched"]
     assert snapshot(root) == original
     assert not os.path.exists(backups) and not os.path.exists(reports)
-    assert "terms | would change | Term occurrences (files)" in check.task("Show the run summary")["msg"]
+    assert "terms | would change | Term occurrences (files)" in check.summary()
 
     real = run_playbook("consolidate.yml", root, *extra, **kw)
     assert real.rc == 0 and real.changed == 1, real.text()
@@ -195,7 +195,7 @@ def test_scope_all_strings_and_unparsable_files(demo):
     assert names == [("MAGIC", "identifier (would need a rename)"), ("Quantum", "identifier (would need a rename)")]
     assert [(e["path"], e["line"], e["column"], e["kind"]) for e in result["invalid"]] == [
         ("backend/legacy_quantum.py", 2, 1, "syntax")]
-    assert any("not searched, left alone: backend/legacy_quantum.py:2:1:" in w for w in result["warnings"])
+    assert any("not searched, left alone: backend/legacy_quantum.py:2:1:" in w for w in full_warnings(result))
     assert not any(o["path"].startswith(("docs/", "monitoring/")) for o in result["occurrences"])
     assert _rows(result)["Files not searched (invalid)"] == (1, "-")
     py_compile.compile(os.path.join(root, "backend/app/services/dream_planner.py"), doraise=True,

@@ -11,6 +11,8 @@ from ansible_collections.sutazai.consolidation.plugins.module_utils._report impo
     render_json,
     render_markdown,
     render_table,
+    one_line,
+    with_variables,
 )
 
 
@@ -67,3 +69,28 @@ def test_detail_sections_go_to_markdown_and_json_not_console():
     assert "## scripts: near duplicates\n\n(none)" in md
     assert "inventory" not in "\n".join(render_table(summaries))
     assert json.loads(render_json(summaries, "r1", "/srv"))["phases"][0]["details"][0]["rows"][0][2] == 120
+
+
+def test_table_lines_fit_and_long_items_wrap_at_words_without_losing_text():
+    reason = ("services phase changed nothing: 3 service source file(s) could not be read or parsed "
+              "(on_invalid=fail) -- a.yml:3: bad; b.yml:9: worse")
+    summaries = [{"phase": "services", "status": "blocked", "reason": reason, "rows": [{"item": "Services", "before": 1, "after": 1}]},
+                 {"phase": "scripts", "status": "would change", "rows": [
+                     {"item": "the canonical lacks: AgentRegistry (force the phase with base_agent_force=true) " * 2,
+                      "before": 3, "after": 1}]}]
+    lines = render_table(summaries, title="T")
+    assert max(len(line) for line in lines) <= 100
+    items = " ".join(line.split(" | ")[2].strip() for line in lines[3:])
+    assert " ".join(("the canonical lacks: AgentRegistry (force the phase with base_agent_force=true) " * 2).split()) in items
+    # The console names the variable a user sets and points to the report for the error list.
+    assert "(services_on_invalid=fail)" in items and "a.yml:3" not in items and "run report" in items
+    assert "a.yml:3: bad" in render_markdown(summaries, "r1", "/srv")
+
+
+def test_with_variables_and_one_line():
+    assert with_variables("secrets", "x (on_invalid=fail) requirements_resolve=newest") == \
+        "x (env_on_invalid=fail) requirements_resolve=newest"
+    assert with_variables("nope", "on_invalid=fail") == "on_invalid=fail"
+    assert one_line("a\nb  c") == "a b c"
+    long = one_line("word " * 100, 200)
+    assert len(long) <= 200 and long.endswith("(the whole text is in the run report)") and "wor " not in long
