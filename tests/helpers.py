@@ -60,7 +60,7 @@ class PlaybookRun(object):
         empty phase cell)."""
         out = []
         for line in self.task("Show the run summary")["msg"]:
-            cells = line.split(" | ")
+            cells = (line + "   ").split(" | ")  # fmt() strips the empty last cells
             if len(cells) == 5 and not cells[0].strip() and out and len(out[-1]) == 5:
                 prev = out[-1]
                 prev[2] = prev[2].rstrip() + " " + cells[2].strip()
