@@ -198,33 +198,25 @@ def scale_tree(src, dest, factor):
     script_roots, keep = set(_scripts.DEFAULT_ROOTS), _scripts.DEFAULT_KEEP_NAMES
     tops = sorted(n for n in os.listdir(src) if os.path.isdir(os.path.join(src, n))
                   and not os.path.islink(os.path.join(src, n)))
-    for top in sorted(script_roots & set(tops)):
-        for d, dirs, files in os.walk(os.path.join(dest, top)):
-            for name in files:
-                path = os.path.join(d, name)
-                if os.path.islink(path):
-                    continue
-                with open(path, "rb") as fh:
-                    data = fh.read()
-                trailer = copy_trailer(data, name, 0)
-                if trailer:
-                    with open(path, "ab") as fh:
-                        fh.write(trailer)
-    for k in range(1, factor):
+    for k in range(factor):
         suffix = "_x%d" % k
-        for top in tops:
+        # Copy 0 is the tree copytree wrote: only its scripts are written again, with their trailers.
+        for top in (sorted(script_roots & set(tops)) if k == 0 else tops):
             for d, dirs, files in os.walk(os.path.join(src, top)):
                 rel = os.path.relpath(d, src).split(os.sep)
-                inner = [p if p in kept else p + suffix for p in rel[1:]]
-                target = os.path.join(dest, top, top + suffix, *inner)
-                os.makedirs(target, exist_ok=True)
+                if k == 0:
+                    target = os.path.join(dest, *rel)
+                else:
+                    inner = [p if p in kept else p + suffix for p in rel[1:]]
+                    target = os.path.join(dest, top, top + suffix, *inner)
+                    os.makedirs(target, exist_ok=True)
                 for name in files:
                     s = os.path.join(d, name)
                     if os.path.islink(s):
                         continue
                     with open(s, "rb") as fh:
                         data = fh.read()
-                    out = os.path.join(target, _copy_name(name, rel, k, script_roots, keep))
+                    out = os.path.join(target, name if k == 0 else _copy_name(name, rel, k, script_roots, keep))
                     with open(out, "wb") as fh:
                         fh.write(data + copy_trailer(data, name, k) if top in script_roots else data)
                     shutil.copymode(s, out)
