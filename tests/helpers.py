@@ -68,7 +68,7 @@ class PlaybookRun(object):
                     prev[i] = prev[i] if cells[i].strip() == "" else prev[i] + " " + cells[i].strip()
                 continue
             out.append(cells if len(cells) == 5 else line)
-        return "\n".join(" | ".join(x) if isinstance(x, list) else x for x in out)
+        return "\n".join(" | ".join(x).rstrip() if isinstance(x, list) else x for x in out)
 
 
 # setpriv arguments that drop root's capabilities to read and search any file, so that a
