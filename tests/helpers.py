@@ -55,11 +55,13 @@ class PlaybookRun(object):
         return self.stdout + self.stderr
 
     def summary(self):
-        """The lines the report role printed (its ``msg``, a list of str) joined by newlines, with
+        """The lines the report role printed (its ``msg``: a list of str, or one str of lines under
+        the yaml result format) joined by newlines, with
         each table row's wrapped item text joined back onto the row (continuation lines have an
         empty phase cell)."""
         out = []
-        for line in self.task("Show the run summary")["msg"]:
+        msg = self.task("Show the run summary")["msg"]
+        for line in msg.split("\n") if isinstance(msg, str) else msg:
             cells = (line + "   ").split(" | ")  # fmt() strips the empty last cells
             if len(cells) == 5 and not cells[0].strip() and out and len(out[-1]) == 5:
                 prev = out[-1]

@@ -11,8 +11,11 @@ short_description: Check a SutazAI target before consolidation and name the run
 version_added: 0.1.0
 description:
   - Read-only. Checks that O(root) is a folder, that the backup root is not the root itself,
-    finds which Python libraries of the collection's modules are missing on the target, and
+    finds which Python libraries of the collection's modules are missing for the interpreter
+    that runs it, checks that the collection's own virtualenv O(venv) lies outside O(root), and
     returns the run id (the given one, or a new C(YYYYMMDDTHHMMSSZ-xxxxxx) one).
+  - The C(sutazai.consolidation.preflight) role creates O(venv) and installs the missing
+    libraries there when this module reports some, then runs the phases with its interpreter.
 attributes:
   check_mode:
     description: Read-only; runs the same in check mode.
@@ -34,6 +37,11 @@ options:
   run_id:
     description: Run id to use; a new one is made when not given.
     type: str
+  venv:
+    description:
+      - The collection's own virtualenv on the target (its folder; need not exist yet).
+      - Must not lie inside O(root) (resolved through symlinks); the module fails otherwise.
+    type: path
   python_modules:
     description:
       - Import names to check, mapped to the requirement (pip syntax) to install when missing.
@@ -52,6 +60,13 @@ EXAMPLES = r"""
   sutazai.consolidation.preflight:
     root: /opt/sutazaiapp
   register: preflight
+
+- name: Check the target and where the collection's virtualenv would go
+  sutazai.consolidation.preflight:
+    root: /opt/sutazaiapp
+    backup_root: /var/backups/sutazai-consolidation
+    venv: /var/lib/sutazai-consolidation/venv
+  register: preflight
 """
 
 RETURN = r"""
@@ -65,10 +80,22 @@ missing:
   returned: always
   type: list
   elements: str
+  sample: ["libcst>=1.1", "ruamel.yaml>=0.18"]
 python:
-  description: Interpreter running the modules on the target.
+  description: Interpreter running this module on the target (absolute path).
   returned: always
   type: str
+  sample: /usr/bin/python3
+venv_python:
+  description: Interpreter of O(venv) (C(bin/python) inside it), whether or not it exists yet.
+  returned: when O(venv) is given
+  type: str
+  sample: /var/lib/sutazai-consolidation/venv/bin/python
+venv_exists:
+  description: Whether RV(venv_python) exists.
+  returned: when O(venv) is given
+  type: bool
+  sample: false
 """
 
 import importlib
@@ -114,6 +141,7 @@ def main():
             root=dict(type="path", required=True),
             backup_root=dict(type="path"),
             run_id=dict(type="str"),
+            venv=dict(type="path"),
             python_modules=dict(type="dict", default=dict(DEFAULT_MODULES)),
         ),
         supports_check_mode=True,
@@ -124,6 +152,15 @@ def main():
     backup_root = module.params["backup_root"]
     if backup_root and os.path.realpath(backup_root) == os.path.realpath(root):
         module.fail_json(msg="sutazai_backup_root must not be sutazai_root itself (%s)" % root)
+    extra = {}
+    if module.params["venv"]:
+        venv = os.path.abspath(module.params["venv"])
+        real_root, real_venv = os.path.realpath(root), os.path.realpath(venv)
+        if real_venv == real_root or real_venv.startswith(real_root.rstrip(os.sep) + os.sep):
+            module.fail_json(msg="preflight_venv %s lies inside sutazai_root %s: the collection's virtualenv must "
+                                 "live outside the platform tree" % (venv, root))
+        extra = dict(venv_python=os.path.join(venv, "bin", "python"),
+                     venv_exists=os.path.isfile(os.path.join(venv, "bin", "python")))
     missing = []
     for name, requirement in sorted(module.params["python_modules"].items()):
         try:
@@ -138,7 +175,7 @@ def main():
         module.fail_json(msg="invalid run id %r" % run_id)
     if not run_id:
         run_id = new_run_id()
-    module.exit_json(changed=False, run_id=run_id, missing=missing, python=sys.executable)
+    module.exit_json(changed=False, run_id=run_id, missing=missing, python=sys.executable, **extra)
 
 
 if __name__ == "__main__":
