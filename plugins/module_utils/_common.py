@@ -14,7 +14,7 @@ from ansible_collections.sutazai.consolidation.plugins.module_utils import _reda
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _lock
 from ansible_collections.sutazai.consolidation.plugins.module_utils._journal import Journal, mark_complete, utc_now
-from ansible_collections.sutazai.consolidation.plugins.module_utils._report import one_line
+from ansible_collections.sutazai.consolidation.plugins.module_utils._report import one_line, result_decisions, result_sections
 
 WARNING_WIDTH = 200
 """Longest warning a phase module prints (characters, one line); the whole text goes to the run report."""
@@ -189,8 +189,13 @@ def finish(module, phase, changes, root, backup_root, result, rows, base, diff=N
                 errors, summary_rows=rows, details=(result.get("summary") or {}).get("details"), **extra)
     result["changed"] = bool(len(changes))
     summary = dict(result.get("summary") or {})
-    summary.update(phase=phase, rows=rows,
+    summary.update(phase=phase, rows=rows, files=changes.summary(),
                    status=("would change" if module.check_mode else "changed") if len(changes) else "unchanged")
+    if "details" not in summary:
+        summary["details"] = result_sections(phase, result)
+    decisions = result_decisions(phase, result)
+    if decisions:
+        summary["decisions"] = decisions
     result["summary"] = summary
     if module._diff and len(changes):
         result["diff"] = diff() if diff else changes.diffs()

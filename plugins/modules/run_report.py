@@ -12,6 +12,13 @@ version_added: 0.1.0
 description:
   - Writes C(<report_dir>/<run_id>.json) and C(<report_dir>/<run_id>.md) from the phase summaries
     and returns the text table. The report folder is created with mode 0750.
+  - Both files hold the same content. The Markdown report opens with C(Needs your decision)
+    (blocked phases with the role variable to set, conflicts, Dockerfile families a person must
+    decide, exposed secrets, dynamic references), then the summary table, the changed files
+    (path, action, phase), the rollback command, and a section for each of the ten phases (C(not
+    run) for a phase the play's tags left out) with its rows, detail tables, files and warnings.
+  - The JSON report follows the JSON Schema C(schemas/run_report.schema.json) shipped in the
+    collection (C(format) 1).
   - A report is a record of the run, not a change to the platform, so the task reports
     C(changed=false) and a second run of the play stays at C(changed=0).
   - Summaries never hold secret values (phases put only counts, keys and hashes in them).
@@ -42,10 +49,19 @@ options:
     type: path
     required: true
   summaries:
-    description: Phase summaries as returned by the phase modules (C(summary)).
+    description:
+      - Phase summaries as returned by the phase modules (C(summary)).
+      - Each is a dict with C(phase), C(status), C(rows) (list of C(item)/C(before)/C(after))
+        and optionally C(reason), C(details) (tables of C(title), C(columns), C(rows), C(note)),
+        C(files) (C(path)/C(action)), C(decisions) and C(warnings).
     type: list
     elements: dict
     default: []
+  rollback_command:
+    description:
+      - The command that rolls this run back, written into the report (after a real run that
+        changed files).
+    type: str
 author:
   - SutazAI consolidation team (@sutazai)
 """
@@ -54,9 +70,16 @@ EXAMPLES = r"""
 - name: Write the run report
   sutazai.consolidation.run_report:
     report_dir: /opt/sutazaiapp/reports
-    run_id: "{{ sutazai_run_id }}"
+    run_id: 20261121T101500Z-3fa2c1
     root: /opt/sutazaiapp
-    summaries: "{{ sutazai_phase_summaries }}"
+    summaries:
+      - phase: agents
+        status: changed
+        rows: [{item: Agent registry files (JSON), before: 4, after: 1}]
+        files: [{path: config/agents/master_registry.json, action: create}]
+    rollback_command: >-
+      ansible-playbook -i inventory sutazai.consolidation.rollback
+      -e sutazai_root=/opt/sutazaiapp -e sutazai_run_id=20261121T101500Z-3fa2c1
 """
 
 RETURN = r"""
@@ -104,6 +127,7 @@ def main():
             run_id=dict(type="str", required=True),
             root=dict(type="path", required=True),
             summaries=dict(type="list", elements="dict", default=[]),
+            rollback_command=dict(type="str"),
         ),
         supports_check_mode=True,
     )
@@ -117,8 +141,11 @@ def main():
         if not os.path.isdir(report_dir):
             os.makedirs(report_dir, 0o750)
         base = os.path.join(report_dir, p["run_id"])
-        atomic_write(base + ".json", render_json(p["summaries"], p["run_id"], p["root"]).encode("utf-8"), mode=0o640)
-        atomic_write(base + ".md", render_markdown(p["summaries"], p["run_id"], p["root"]).encode("utf-8"), mode=0o640)
+        command = p["rollback_command"]
+        atomic_write(base + ".json", render_json(p["summaries"], p["run_id"], p["root"], rollback_command=command)
+                     .encode("utf-8"), mode=0o640)
+        markdown = render_markdown(p["summaries"], p["run_id"], p["root"], rollback_command=command)
+        atomic_write(base + ".md", markdown.encode("utf-8"), mode=0o640)
         files = [base + ".json", base + ".md"]
     phases = [{"phase": s.get("phase"), "status": s.get("status")} for s in p["summaries"]]
     # The invocation Ansible would echo holds every summary again (megabytes on a real tree).

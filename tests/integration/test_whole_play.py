@@ -8,12 +8,36 @@ work: an idempotence failure here (and not in a phase's own test) means two phas
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import re
 
+import jsonschema
 import pytest
 
-from helpers import CORPUS, copy_corpus, run_playbook, snapshot, write_demo
+from helpers import CORPUS, REPO, copy_corpus, run_playbook, snapshot, write_demo
+
+PHASES = ("agents", "env", "secrets", "services", "config", "requirements", "dockerfiles", "scripts", "terms",
+          "base_agent")
+
+
+def _reports(report_dir):
+    """Every JSON report under ``report_dir``, validated against the collection's schema; with
+    the Markdown text next to each: ``[(doc, markdown)]``."""
+    with open(os.path.join(REPO, "schemas", "run_report.schema.json")) as f:
+        schema = json.load(f)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    out = []
+    for path in sorted(glob.glob(os.path.join(report_dir, "*.json"))):
+        with open(path) as f:
+            doc = json.load(f)
+        jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator)
+        with open(path[:-len(".json")] + ".md") as f:
+            out.append((doc, f.read()))
+    assert out, "no report in %s" % report_dir
+    return out
+
 
 # The corpus needs the choices the README names for the real tree.
 CORPUS_ACTING = ("-e", "env_on_invalid=warn", "-e", "services_on_invalid=warn", "-e", "requirements_resolve=newest",
@@ -51,6 +75,17 @@ def _check_real_idempotent_rollback(root, kw, acting):
     assert snapshot(root) == after_first
     assert all(s["status"] in ("unchanged", "blocked") for s in _phases(again).values()), _phases(again)
 
+    reports = {d["run_id"]: (d, m) for d, m in _reports(kw["report_dir"])}  # one per run, both validated
+    assert len(reports) == 2
+    doc, md = reports[real.task("Write the run report")["invocation"]["module_args"]["run_id"]]
+    assert [p["phase"] for p in doc["phases"]][:10] == list(PHASES)
+    assert [p["ran"] for p in doc["phases"]][:10] == [True] * 10
+    assert {f["phase"] for f in doc["changed_files"]} == {p for p, s in _phases(real).items() if s["status"] == "changed"}
+    assert "sutazai.consolidation.rollback" in doc["rollback_command"] and doc["run_id"] in doc["rollback_command"]
+    for phase in PHASES:
+        assert "\n## Phase %s: " % phase in md
+    assert md.index("## Needs your decision") < md.index("## Summary") < md.index("## Changed files") < md.index("## Roll back")
+
     rb = run_playbook("rollback.yml", root, backup_root=kw["backup_root"])
     assert rb.rc == 0, rb.text()
     assert snapshot(root, skip=("backups", "reports")) == {
@@ -83,3 +118,24 @@ def test_whole_play_on_the_corpus(paths):
     assert real["base_agent"]["status"] == "unchanged", real["base_agent"]
     assert real["terms"]["status"] == "unchanged", real["terms"]
     assert real["scripts"]["status"] == "changed", real["scripts"]
+
+
+@pytest.mark.skipif(not os.path.isdir(CORPUS), reason="shared corpus not present: %s" % CORPUS)
+def test_report_of_a_default_run_on_the_corpus_names_the_decisions(paths):
+    """With the defaults, the real corpus blocks the phases whose input a person must judge; the
+    report opens with them and the variable to set, and still has a section for each phase."""
+    root, kw = paths
+    copy_corpus(root)
+    real = run_playbook("consolidate.yml", root, **kw)
+    assert real.rc == 0, real.text()
+    blocked = sorted(p for p, s in _phases(real).items() if s["status"] == "blocked")
+    assert blocked, _phases(real)
+    (doc, md), = _reports(kw["report_dir"])
+    decisions = md[md.index("## Needs your decision"):md.index("## Summary")]
+    for phase in blocked:
+        line = [x for x in decisions.splitlines() if x.startswith("- **%s** (blocked)" % phase)]
+        assert len(line) == 1, decisions
+        assert re.search(r"\b%s_\w+=" % phase.split()[0].replace("secrets", "env"), line[0]), line[0]
+    for phase in PHASES:
+        assert "\n## Phase %s: " % phase in md
+    assert sorted(d["phase"] for d in doc["needs_decision"] if d["kind"] == "blocked") == blocked

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from ansible_collections.sutazai.consolidation.plugins.module_utils._diff import diff_payload
 from ansible_collections.sutazai.consolidation.plugins.module_utils._redact import fingerprint, redact_text
 from ansible_collections.sutazai.consolidation.plugins.module_utils._report import (
@@ -51,6 +53,7 @@ def test_summary_table_and_reports():
     assert lines[3].split("|")[3].strip() == "4" and lines[3].split("|")[4].strip() == "1"
     assert "bad file" in lines[4]
     assert json.loads(render_json(summaries, "r1", "/opt"))["phases"][0]["phase"] == "agents"
+    assert json.loads(render_json(summaries, "r1", "/opt"))["phases"][0]["ran"] is True
     assert "| agents | changed | Agent registry files (JSON) | 4 | 1 |" in render_markdown(summaries, "r1", "/opt")
 
 
@@ -68,7 +71,8 @@ def test_detail_sections_go_to_markdown_and_json_not_console():
     assert "| scripts/b.py | - | - |" in md
     assert "## scripts: near duplicates\n\n(none)" in md
     assert "inventory" not in "\n".join(render_table(summaries))
-    assert json.loads(render_json(summaries, "r1", "/srv"))["phases"][0]["details"][0]["rows"][0][2] == 120
+    phases = {p["phase"]: p for p in json.loads(render_json(summaries, "r1", "/srv"))["phases"]}
+    assert phases["scripts"]["details"][0]["rows"][0][2] == 120
 
 
 def test_table_lines_fit_and_long_items_wrap_at_words_without_losing_text():
@@ -94,3 +98,64 @@ def test_with_variables_and_one_line():
     assert one_line("a\nb  c") == "a b c"
     long = one_line("word " * 100, 200)
     assert len(long) <= 200 and long.endswith("(the whole text is in the run report)") and "wor " not in long
+
+
+def _schema():
+    import os
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "..", "..", "..", "schemas", "run_report.schema.json")) as f:
+        return json.load(f)
+
+
+def test_report_document_has_every_phase_decisions_files_and_validates():
+    import jsonschema
+
+    from ansible_collections.sutazai.consolidation.plugins.module_utils._report import PHASES, report_document
+
+    summaries = [
+        {"phase": "services", "status": "blocked", "rows": [],
+         "reason": "services phase changed nothing: 1 file(s) could not be parsed (on_invalid=fail) -- a.yml:3:1: bad"},
+        {"phase": "dockerfiles", "status": "unchanged", "rows": [{"item": "Dockerfiles", "before": 3, "after": 3}],
+         "details": [{"title": "Families needing a person's decision", "columns": ["family"], "rows": [["x"], ["y"]]},
+                     {"title": "Base images", "columns": ["image"], "rows": [["debian"]]}]},
+        {"phase": "agents", "status": "changed", "rows": [], "decisions": ["3 field(s) differ"],
+         "files": [{"path": "config/agents/master_registry.json", "action": "create"}], "warnings": ["w1"]},
+        {"phase": "config (connections)", "status": "unchanged", "rows": []},
+    ]
+    doc = report_document(summaries, "20261207T000000Z-abcdef", "/srv/app", rollback_command="ansible-playbook x")
+    jsonschema.validate(doc, _schema(), cls=jsonschema.Draft202012Validator)
+    assert [p["phase"] for p in doc["phases"]] == list(PHASES) + ["config (connections)"]
+    assert [p["phase"] for p in doc["phases"] if not p["ran"]] == [
+        "env", "secrets", "config", "requirements", "scripts", "terms", "base_agent"]
+    assert doc["changed_files"] == [{"path": "config/agents/master_registry.json", "action": "create", "phase": "agents"}]
+    assert doc["needs_decision"] == [
+        {"phase": "services", "kind": "blocked", "text": "services phase changed nothing: 1 file(s) could not be parsed "
+         "(services_on_invalid=fail) (the errors are listed in the phase's section)"},
+        {"phase": "dockerfiles", "kind": "section",
+         "text": "Families needing a person's decision: 2 (see the dockerfiles section)"},
+        {"phase": "agents", "kind": "note", "text": "3 field(s) differ"}]
+    # The schema rejects what the report never holds.
+    bad = dict(doc, phases=doc["phases"][:3])
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, _schema(), cls=jsonschema.Draft202012Validator)
+    md = render_markdown(summaries, "r1", "/srv/app", rollback_command="ansible-playbook x")
+    assert md.index("## Needs your decision") < md.index("## Summary") < md.index("## Changed files") < md.index("## Roll back")
+    assert "```\nansible-playbook x\n```" in md
+    assert "## Phase env: not run\n\nNot run in this play" in md
+    assert "| config/agents/master_registry.json | create | agents |" in md
+
+
+def test_result_sections_tabulate_result_keys():
+    from ansible_collections.sutazai.consolidation.plugins.module_utils._report import result_sections
+
+    result = {"conflicts": [{"service": "a", "field": "port", "compose": [1, 2]}, {"service": "b", "extra": "x" * 400}],
+              "unregistered": ["blue", "green"], "phantoms": {"p1": {"ports": [1]}}, "unresolved_ports": []}
+    sections = {s["title"]: s for s in result_sections("services", result)}
+    assert sections["Registry conflicts with compose"]["columns"] == ["service", "field", "compose", "extra"]
+    assert sections["Registry conflicts with compose"]["rows"][0] == ["a", "port", "[1, 2]", "-"]
+    assert sections["Registry conflicts with compose"]["rows"][1][3].endswith("...")
+    assert len(sections["Registry conflicts with compose"]["rows"][1][3]) == 300
+    assert sections["Services in compose that no registry lists"]["rows"] == [["blue"], ["green"]]
+    assert sections["Registry entries without a compose service"]["rows"] == [["p1", "[1]"]]
+    assert "Ports not resolved" not in sections
+    assert result_sections("terms", result) == []
