@@ -139,7 +139,6 @@ EXAMPLES = r"""
 - name: Merge, with markdown winning over the old JSON registry
   sutazai.consolidation.agent_registry:
     root: /opt/sutazaiapp
-    run_id: "{{ sutazai_run_id }}"
     precedence: [essential, unified, markdown, agent_registry, universal]
     on_invalid: warn
     code_files:

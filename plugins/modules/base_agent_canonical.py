@@ -167,7 +167,6 @@ EXAMPLES = r"""
 - name: Consolidate, accepting that names only a duplicate defines are dropped
   sutazai.consolidation.base_agent_canonical:
     root: /opt/sutazaiapp
-    run_id: "{{ sutazai_run_id }}"
     force: true
     python_roots: [".", backend]
 """

@@ -78,12 +78,10 @@ EXAMPLES = r"""
 - name: Move literal secrets of the Compose files into .env.master
   sutazai.consolidation.compose_secrets:
     root: /opt/sutazaiapp
-    run_id: "{{ sutazai_run_id }}"
 
 - name: Go on past Compose files that are not valid YAML
   sutazai.consolidation.compose_secrets:
     root: /opt/sutazaiapp
-    run_id: "{{ sutazai_run_id }}"
     on_invalid: warn
 """
 

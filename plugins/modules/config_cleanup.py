@@ -109,7 +109,6 @@ EXAMPLES = r"""
 - name: Remove unused shims, with backend/ as the only import root
   sutazai.consolidation.config_cleanup:
     root: /opt/sutazaiapp
-    run_id: "{{ sutazai_run_id }}"
     python_roots: [backend]
     keep: ["backend/legacy/*"]
 """

@@ -178,10 +178,10 @@ requirements:
 """
 
 EXAMPLES = r"""
+# Report only; with fail_on_error: true a failed check (or nothing to check) fails the task.
 - name: Check the services of the unified registry from the Docker host
   sutazai.consolidation.connection_check:
     root: /opt/sutazaiapp
-    fail_on_error: true
 
 - name: Check explicit targets, password from .env.master
   sutazai.consolidation.connection_check:

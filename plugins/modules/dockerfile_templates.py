@@ -166,14 +166,12 @@ EXAMPLES = r"""
 - name: Consolidate, skipping the Compose file that is not valid YAML
   sutazai.consolidation.dockerfile_templates:
     root: /opt/sutazaiapp
-    run_id: "{{ sutazai_run_id }}"
     on_invalid: warn
     extra_excludes: [legacy, docker/experimental]
 
 - name: Also template families that differ in a HEALTHCHECK port (changes image Config)
   sutazai.consolidation.dockerfile_templates:
     root: /opt/sutazaiapp
-    run_id: "{{ sutazai_run_id }}"
     runtime_values: env
 """
 

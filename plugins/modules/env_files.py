@@ -101,7 +101,6 @@ EXAMPLES = r"""
 - name: Merge the environment files (journaled, see rollback)
   sutazai.consolidation.env_files:
     root: /opt/sutazaiapp
-    run_id: "{{ sutazai_run_id }}"
 
 - name: Preview only, keeping the old files when it runs for real
   sutazai.consolidation.env_files:

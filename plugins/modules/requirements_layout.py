@@ -194,7 +194,6 @@ EXAMPLES = r"""
 - name: Write the layout; the newest pinned version wins each conflict, fastapi pinned by hand
   sutazai.consolidation.requirements_layout:
     root: /opt/sutazaiapp
-    run_id: "{{ sutazai_run_id }}"
     resolve: newest
     pins:
       fastapi: "==0.115.6"

@@ -78,11 +78,11 @@ EXAMPLES = r"""
     root: /opt/sutazaiapp
     backup_root: /opt/sutazaiapp/backups
 
-- name: Restore one run even over later edits
+# With run_id (a folder name under backup_root), that run is restored instead of the latest.
+- name: Restore the latest run even over later edits of its files
   sutazai.consolidation.rollback:
     root: /opt/sutazaiapp
-    backup_root: /var/backups/sutazai
-    run_id: 20261121T101500Z-3fa2c1
+    backup_root: /opt/sutazaiapp/backups
     force: true
 """
 

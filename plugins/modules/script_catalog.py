@@ -169,7 +169,6 @@ EXAMPLES = r"""
 - name: Merge proven duplicates, archive unused scripts, generate the deploy script
   sutazai.consolidation.script_catalog:
     root: /opt/sutazaiapp
-    run_id: "{{ sutazai_run_id }}"
     archive_unreferenced: true
     near_threshold: 0.85
     roots: [scripts, tools/scripts]

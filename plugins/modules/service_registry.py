@@ -215,7 +215,6 @@ EXAMPLES = r"""
 - name: Build the registry, archive the consul/mesh configs, map two registry names
   sutazai.consolidation.service_registry:
     root: /opt/sutazaiapp
-    run_id: "{{ sutazai_run_id }}"
     archive_mesh: true
     on_invalid: warn
     aliases:

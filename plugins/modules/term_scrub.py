@@ -130,7 +130,6 @@ EXAMPLES = r"""
 - name: Replace two terms in docs and comments, report the others
   sutazai.consolidation.term_scrub:
     root: /opt/sutazaiapp
-    run_id: "{{ sutazai_run_id }}"
     term_map:
       quantum: theoretical
       AGI: general AI
