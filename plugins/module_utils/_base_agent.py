@@ -97,7 +97,7 @@ from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio impo
 from ansible_collections.sutazai.consolidation.plugins.module_utils._python import (
     cyclic_gc_paused, import_from_parts, literal_parts, parse_python, walk)
 from ansible_collections.sutazai.consolidation.plugins.module_utils._shims import TEXT_FILE_PATTERNS, MAX_TEXT_BYTES
-from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import is_linked, walk_tree
+from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import glob_matcher, is_linked, walk_tree
 
 _SYNTAX_AT_RE = re.compile(r"error at (\d+):(\d+)")
 
@@ -165,11 +165,9 @@ _TEXT_PATH_RE = re.compile(r"(?<![\w.-])((?:[\w.-]*/)*)([A-Za-z_]\w*)\.py(?![\w]
 
 
 def glob_match(rel, pattern):
-    """True when ``rel`` matches ``pattern`` (fnmatch, case-sensitive; ``*`` also matches
-    ``/``); a leading ``**/`` also matches files at the top of the tree."""
-    if fnmatch.fnmatchcase(rel, pattern):
-        return True
-    return pattern.startswith("**/") and fnmatch.fnmatchcase(rel, pattern[3:])
+    """True when ``rel`` matches ``pattern`` in the collection's path-pattern dialect
+    (:func:`_tree.glob_matcher`; ``**/base_agent.py`` also matches a copy at the top)."""
+    return glob_matcher((pattern,))(rel)
 
 
 def _parts(rel):

@@ -31,7 +31,6 @@ the journal.
 from __future__ import annotations
 
 import copy
-import fnmatch
 import hashlib
 import io
 import json
@@ -44,7 +43,7 @@ from ansible_collections.sutazai.consolidation.plugins.module_utils import _shel
 from ansible_collections.sutazai.consolidation.plugins.module_utils._redact import looks_secret
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import decode_text, read_bytes
-from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import DEFAULT_EXCLUDES, walk_tree
+from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import DEFAULT_EXCLUDES, glob_matcher, walk_tree
 
 try:
     from dockerfile_parse import DockerfileParser
@@ -1406,11 +1405,11 @@ def plan_dockerfiles(root, exclude_dirs=DEFAULT_EXCLUDE_DIRS, extra_excludes=(),
             paths.append(os.path.join(root, x))
         elif x:
             names.add(x)
-    ref_rx = re.compile("|".join(fnmatch.translate(p) for p in reference_patterns)) if reference_patterns else None
+    referencing = glob_matcher(tuple(reference_patterns or ()))
 
     def wanted(rel):
         base = rel.rsplit("/", 1)[-1]
-        return is_dockerfile_name(base) or _compose.is_compose_file(base) or bool(ref_rx and ref_rx.match(base))
+        return is_dockerfile_name(base) or _compose.is_compose_file(base) or referencing(rel)
     walk = walk_tree(root, excludes=tuple(names), exclude_paths=tuple(paths), match=wanted)
     plan.skipped = list(walk.skipped)
     dockerfiles, composes, others = [], [], []

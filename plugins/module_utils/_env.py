@@ -27,13 +27,13 @@ Outputs (all relative to the root):
 
 from __future__ import annotations
 
-import fnmatch
 import io
 import os
 import re
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils._redact import is_secret_key, looks_secret
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import read_text
+from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import glob_matcher
 
 try:
     from dotenv.parser import parse_stream
@@ -128,18 +128,10 @@ class EnvEntry(object):
         self.origin = origin
 
 
-def _match(rel, pattern):
-    """``fnmatch`` on the base name for a pattern without ``/``; on the whole relative path
-    otherwise, where ``**/`` matches any number of folders (also none)."""
-    if "/" not in pattern:
-        return fnmatch.fnmatchcase(rel.rsplit("/", 1)[-1], pattern)
-    rx = re.escape(pattern).replace(r"\*\*/", "(?:.*/)?").replace(r"\*", "[^/]*").replace(r"\?", "[^/]")
-    return re.match("^%s$" % rx, rel) is not None
-
-
 def is_env_file(rel, patterns=DEFAULT_PATTERNS):
-    """True when ``rel`` (root-relative path) matches one of the env file ``patterns``."""
-    return any(_match(rel, p) for p in patterns)
+    """True when ``rel`` (root-relative path) matches one of the env file ``patterns``
+    (:func:`_tree.glob_matcher`)."""
+    return glob_matcher(tuple(patterns))(rel)
 
 
 def is_example(rel):

@@ -9,8 +9,7 @@ Discovery (:func:`discover`): every file whose path relative to the root matches
 :data:`DEFAULT_PATTERNS` (``*requirements*.txt``, ``*requirements*.in`` and ``*.txt``/``*.in``
 under a folder named ``requirements``), never ``MANIFEST.in``, never inside the backup and report
 folders, virtualenvs, ``node_modules`` or the folders of :data:`DEFAULT_EXCLUDE_DIRS`. Patterns
-(:func:`path_match`): ``*`` and ``?`` stay inside one path segment, ``**/`` spans any number of
-folders, and a pattern without ``/`` is matched against the file name alone.
+(:func:`path_match`) are the collection's one dialect (:func:`_tree.glob_matcher`).
 
 Parsing (:func:`parse_text`) follows pip's requirements-file rules: ``\\`` line continuations are
 joined first, then comments (``#`` at the start or after whitespace) are dropped; a line is split
@@ -79,7 +78,7 @@ import shlex
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import decode_text, read_bytes
-from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import DEFAULT_EXCLUDES, safe_join, walk_tree
+from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import DEFAULT_EXCLUDES, glob_matcher, safe_join, walk_tree
 
 try:
     from packaging.requirements import InvalidRequirement, Requirement
@@ -160,55 +159,11 @@ _REQ_OPTIONS = ("--hash", "--global-option", "--config-settings", "--install-opt
 
 
 # -- helpers -------------------------------------------------------------------------------
-def _glob_regex(pattern):
-    out = []
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            j = pattern.find("]", i + 1)
-            if j == -1:
-                out.append(re.escape(c))
-            else:
-                body = pattern[i + 1:j]
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append("[%s]" % body.replace("\\", "\\\\"))
-                i = j + 1
-                continue
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return re.compile("^" + "".join(out) + "$")
-
-
-_GLOB_CACHE = {}
-
-
 def path_match(pattern, rel):
-    """True when ``rel`` (path relative to the root, ``/`` separated) matches ``pattern``.
-
-    ``*`` and ``?`` never cross ``/``; ``**/`` matches zero or more folders and a trailing ``**``
-    anything; ``[...]`` is a character class. A pattern without ``/`` is matched against the
-    file name only (``*dev*`` matches ``backend/requirements-dev.txt``).
-    """
-    rx = _GLOB_CACHE.get(pattern)
-    if rx is None:
-        rx = _GLOB_CACHE[pattern] = _glob_regex(pattern)
-    subject = rel if "/" in pattern else posixpath.basename(rel)
-    return bool(rx.match(subject))
+    """True when ``rel`` (path relative to the root, ``/`` separated) matches ``pattern``, in
+    the collection's path-pattern dialect (:func:`_tree.glob_matcher`: ``*`` never crosses
+    ``/``, ``**`` spans folders, a pattern without ``/`` matches the file name at any depth)."""
+    return glob_matcher((pattern,))(rel)
 
 
 def group_for(rel, rules, default_group=DEFAULT_GROUP):

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import ast
 import collections
-import fnmatch
 import hashlib
 import itertools
 import math
@@ -44,7 +43,7 @@ from ansible_collections.sutazai.consolidation.plugins.module_utils import _shel
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import read_bytes
 from ansible_collections.sutazai.consolidation.plugins.module_utils._python import cyclic_gc_paused
-from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import walk_tree
+from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import glob_matcher, walk_tree
 
 DEFAULT_ROOTS = ["scripts"]
 SCRIPT_EXTENSIONS = {".py": "python", ".sh": "shell", ".bash": "shell"}
@@ -1082,8 +1081,9 @@ class ScriptPlan(object):
 
 
 def _keep_by_name(rel, patterns):
-    name = rel.rsplit("/", 1)[-1]
-    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+    """True when ``rel`` matches a keep pattern (:func:`_tree.glob_matcher`: a pattern without
+    ``/`` matches the file name in any folder)."""
+    return glob_matcher(tuple(patterns))(rel)
 
 
 def _canonical_files(root, walk):

@@ -73,7 +73,7 @@ from ansible_collections.sutazai.consolidation.plugins.module_utils._errors impo
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import read_bytes
 from ansible_collections.sutazai.consolidation.plugins.module_utils._python import (
     DEFINITION_RE, bound_names, cyclic_gc_paused, dotted, import_from_parts, literal_parts, parse_python, string_value, walk)
-from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import walk_tree
+from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import glob_matcher, walk_tree
 
 NEVER_SHIMS = frozenset(["__init__.py", "__main__.py", "conftest.py", "setup.py", "sitecustomize.py",
                          "usercustomize.py"])
@@ -365,8 +365,8 @@ def _statement_text(lines, line):
 
 
 def matches_any(rel, patterns):
-    """True when ``rel`` matches one of the fnmatch ``patterns`` (case-sensitive)."""
-    return any(fnmatch.fnmatchcase(rel, p) for p in patterns)
+    """True when ``rel`` matches one of ``patterns`` (:func:`_tree.glob_matcher`)."""
+    return glob_matcher(tuple(patterns))(rel)
 
 
 def _is_text_file(rel):
@@ -686,7 +686,7 @@ def unused_shims(shims, keep=()):
     """Return the set of shim paths that nothing refers to, except other unused shims.
 
     Iterates to a fixed point: a reference from a shim that is itself unused does not count.
-    Shims matching a ``keep`` glob (fnmatch on the relative path) are never unused, and their
+    Shims matching a ``keep`` pattern (:func:`_tree.glob_matcher`) are never unused, and their
     references keep counting.
     """
     unused = set()

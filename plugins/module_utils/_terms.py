@@ -86,7 +86,7 @@ from ansible_collections.sutazai.consolidation.plugins.module_utils import _shel
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError, too_deep
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import decode_text, read_bytes
 from ansible_collections.sutazai.consolidation.plugins.module_utils._python import cyclic_gc_paused
-from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import DEFAULT_EXCLUDES, is_linked, walk_tree
+from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import DEFAULT_EXCLUDES, glob_matcher, is_linked, walk_tree
 
 DEFAULT_TERMS = ("quantum", "AGI", "ASI", "telekinesis", "teleport", "teleportation", "magic", "dream",
                  "consciousness", "conscious")
@@ -776,27 +776,11 @@ def file_type(rel):
 
 
 def exclude_matcher(patterns):
-    """Return ``match(rel) -> bool``: True when ``rel`` matches an exclude pattern.
-
-    A pattern without ``/`` matches any path component (folder or file name, ``fnmatch``
-    style: ``tests``, ``*.min.js``); a pattern with ``/`` matches the path from the root
-    (``docs/legacy/*``) or names a folder whose content it excludes (``docker/templates``).
-    Leading and trailing blanks and slashes of a pattern are dropped; an empty one matches
-    nothing. The patterns are compiled once (one regex for the names, one for the paths).
-    """
-    names, paths = [], []
-    for pat in patterns:
-        pat = pat.strip().strip("/")
-        if pat:
-            (paths if "/" in pat else names).append(pat)
-    name_match, path_match = _any_of(names), _any_of(paths)
-    folders = tuple(p + "/" for p in paths)
-
-    def match(rel):
-        if path_match is not None and (path_match(rel) or rel.startswith(folders)):
-            return True
-        return name_match is not None and any(name_match(part) for part in rel.split("/"))
-    return match
+    """Return ``match(rel) -> bool``: True when ``rel`` or one of its folders matches an
+    exclude pattern, in the collection's path-pattern dialect (:func:`_tree.glob_matcher` with
+    ``folders``): ``tests`` excludes every folder or file named so, ``*.min.js`` those files,
+    ``docs/legacy/*`` matches from the root and ``docker/templates`` excludes the folder's content."""
+    return glob_matcher(patterns, folders=True)
 
 
 def excluded(rel, patterns):

@@ -21,8 +21,17 @@ Rules (issue 2, module_utils core):
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import stat
+
+try:
+    from wcmatch import glob as _wcglob
+
+    HAS_WCMATCH = True
+except ImportError:  # pragma: no cover - preflight installs it
+    _wcglob = None
+    HAS_WCMATCH = False
 
 # The run lock at the top of the root (see ``_lock``): never an input of any phase.
 LOCK_NAME = ".sutazai-consolidation.lock"
@@ -277,3 +286,51 @@ def safe_join(root, rel):
     if not is_inside(joined, os.path.normpath(root)):
         raise ValueError("path leaves the root: %s" % rel)
     return joined
+
+
+GLOB_FLAGS = ("GLOBSTAR", "MATCHBASE", "DOTGLOB", "BRACE")
+"""wcmatch.glob flags of the collection's one path-pattern dialect (see :func:`glob_matcher`)."""
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(patterns):
+    if _wcglob is None:
+        raise ImportError("the Python library wcmatch is required for path patterns (preflight installs it)")
+    flags = 0
+    for name in GLOB_FLAGS:
+        flags |= getattr(_wcglob, name)
+    return _wcglob.compile(list(patterns), flags=flags)
+
+
+def glob_matcher(patterns, folders=False):
+    """Return ``match(rel) -> bool`` for the path patterns ``patterns`` (list of str), the one
+    dialect of every path-pattern option of the collection (wcmatch ``glob`` with GLOBSTAR,
+    MATCHBASE, DOTGLOB and BRACE), matched against ``rel``, a path relative to the platform root
+    with ``/`` separators, case-sensitive:
+
+    * ``*``, ``?`` and ``[...]`` never cross ``/``; ``**`` as a whole path part matches zero or
+      more folders (``config/**/*.env`` matches ``config/a.env`` and ``config/x/y/a.env``);
+    * a pattern without ``/`` matches the file or folder name at any depth (``*.env`` matches
+      ``docker/app.env``); one with ``/`` matches the whole path from the root;
+    * ``*`` also matches a leading dot (``*.env*`` matches ``.env.local``); ``{a,b}`` is either;
+    * blanks and leading or trailing ``/`` of a pattern are dropped; empty patterns match nothing.
+
+    ``folders`` true (exclude lists): a pattern that matches a folder of ``rel`` matches
+    everything in it too (``tests`` excludes ``backend/tests/x.md``, ``docker/templates``
+    everything under it). The compiled patterns are cached.
+
+    :raises ImportError: when wcmatch is not installed.
+    """
+    cleaned = tuple(p.strip().strip("/") for p in patterns or () if p and p.strip().strip("/"))
+    if not cleaned:
+        return lambda rel: False
+    match = _compiled(cleaned).match
+    if not folders:
+        return match
+
+    def match_or_under(rel):
+        if match(rel):
+            return True
+        parts = rel.split("/")
+        return any(match("/".join(parts[:i])) for i in range(1, len(parts)))
+    return match_or_under

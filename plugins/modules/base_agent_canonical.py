@@ -13,8 +13,7 @@ description:
   - BaseAgent phase (seed ULTRA ARCHITECT SYNTHESIS ACTION PLAN). Needs libcst; every Python
     rewrite keeps the file byte for byte outside the edited import statements.
   - >-
-    Copies: every file matching O(glob) (C(*) also matches C(/); a leading C(**/) also matches
-    the top of the tree) plus the file at O(canonical_path), if any; backups, reports,
+    Copies: every file matching O(glob) (C(**/) also matches the top of the tree) plus the file at O(canonical_path), if any; backups, reports,
     virtualenvs, C(.git) and C(node_modules) are not walked. A copy under a folder named in
     O(test_dirs) is a test double: listed, never canonical, never removed, and imports of it are
     left alone (tests import their fakes on purpose). A copy that is a symlink is never
@@ -87,10 +86,11 @@ description:
 extends_documentation_fragment:
   - sutazai.consolidation.phase
   - sutazai.consolidation.phase.attributes
+  - sutazai.consolidation.path_patterns
 options:
   glob:
     description:
-      - Pattern (fnmatch, on the path relative to O(root)) of the copies.
+      - Path pattern of the copies (see the notes for the syntax).
     type: str
     default: "**/base_agent.py"
   canonical_path:

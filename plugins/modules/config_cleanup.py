@@ -47,6 +47,7 @@ description:
 extends_documentation_fragment:
   - sutazai.consolidation.phase
   - sutazai.consolidation.phase.attributes
+  - sutazai.consolidation.path_patterns
 options:
   remove_shims:
     description:
@@ -67,8 +68,8 @@ options:
     default: []
   keep:
     description:
-      - Glob patterns (fnmatch, on the path relative to O(root)) of shims never removed, for
-        example C(backend/legacy/*.py). They are reported with status C(kept).
+      - Path patterns (see the notes for the syntax) of shims never removed, for example
+        C(backend/legacy/*.py). They are reported with status C(kept).
     type: list
     elements: str
     default: []

@@ -93,6 +93,7 @@ description:
 extends_documentation_fragment:
   - sutazai.consolidation.phase
   - sutazai.consolidation.phase.attributes
+  - sutazai.consolidation.path_patterns
 options:
   output_dir:
     description: Folder of the canonical files and templates, relative to O(root).
@@ -134,7 +135,7 @@ options:
     default: []
   reference_patterns:
     description:
-      - Base-name patterns (fnmatch) of the files whose mention of a Dockerfile keeps it in place.
+      - Path patterns (see the notes; one without C(/) matches the file name in any folder) of the files whose mention of a Dockerfile keeps it in place.
       - Compose files are not matched here; they are edited.
     type: list
     elements: str

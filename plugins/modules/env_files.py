@@ -50,11 +50,12 @@ description:
 extends_documentation_fragment:
   - sutazai.consolidation.phase
   - sutazai.consolidation.phase.attributes
+  - sutazai.consolidation.path_patterns
 options:
   patterns:
     description:
-      - Env file patterns. A pattern without C(/) matches the base name in any folder; one with C(/)
-        matches the root-relative path, C(**/) standing for any number of folders.
+      - Path patterns of the env files (see the notes for the syntax); a pattern without C(/)
+        matches the file name in any folder.
     type: list
     elements: str
     default: ['.env', '.env.*', '*.env', 'config/**/*.env*']

@@ -50,7 +50,8 @@ options:
         version specifier (checked with C(packaging) when it is importable) counts as missing.
     type: dict
     default: {yaml: PyYAML>=6.0, ruamel.yaml: ruamel.yaml>=0.18, libcst: libcst>=1.1, dotenv: python-dotenv>=1.0,
-      packaging: packaging>=26.3, redis: redis>=5.0, pg8000: pg8000>=1.30, dockerfile_parse: dockerfile-parse>=2.0}
+      packaging: packaging>=26.3, redis: redis>=5.0, pg8000: pg8000>=1.30, dockerfile_parse: dockerfile-parse>=2.0,
+      wcmatch: wcmatch>=8.5}
 author:
   - SutazAI consolidation team (@sutazai)
 """
@@ -110,7 +111,7 @@ from ansible_collections.sutazai.consolidation.plugins.module_utils._lock import
 DEFAULT_MODULES = {
     "yaml": "PyYAML>=6.0", "ruamel.yaml": "ruamel.yaml>=0.18", "libcst": "libcst>=1.1", "dotenv": "python-dotenv>=1.0",
     "packaging": "packaging>=26.3", "redis": "redis>=5.0", "pg8000": "pg8000>=1.30",
-    "dockerfile_parse": "dockerfile-parse>=2.0",
+    "dockerfile_parse": "dockerfile-parse>=2.0", "wcmatch": "wcmatch>=8.5",
 }
 
 

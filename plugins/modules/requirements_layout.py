@@ -91,11 +91,11 @@ description:
 extends_documentation_fragment:
   - sutazai.consolidation.phase
   - sutazai.consolidation.phase.attributes
+  - sutazai.consolidation.path_patterns
 options:
   patterns:
     description:
-      - Paths of requirements files, relative to O(root). A pattern without C(/) matches the file
-        name; C(*) and C(?) stay within one folder, C(**/) spans any number of folders.
+      - Path patterns of the requirements files (see the notes for the syntax).
     type: list
     elements: str
     default: ["*requirements*.txt", "*requirements*.in", "**/requirements/**/*.txt", "**/requirements/**/*.in"]

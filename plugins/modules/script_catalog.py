@@ -95,6 +95,7 @@ description:
 extends_documentation_fragment:
   - sutazai.consolidation.phase
   - sutazai.consolidation.phase.attributes
+  - sutazai.consolidation.path_patterns
 options:
   roots:
     description: Script folders relative to O(root), searched recursively.
@@ -115,7 +116,7 @@ options:
     elements: str
     default: [/opt/sutazaiapp]
   keep_names:
-    description: File-name patterns (fnmatch) never merged, removed or archived (found by name, not by path).
+    description: Path patterns (see the notes; one without C(/) matches the file name in any folder) of scripts never merged, removed or archived.
     type: list
     elements: str
     default: [__init__.py, __main__.py, conftest.py, setup.py, test_*.py, '*_test.py']

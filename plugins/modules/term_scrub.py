@@ -68,6 +68,7 @@ description:
 extends_documentation_fragment:
   - sutazai.consolidation.phase
   - sutazai.consolidation.phase.attributes
+  - sutazai.consolidation.path_patterns
 options:
   term_map:
     description:
@@ -97,9 +98,9 @@ options:
     default: docs
   exclude:
     description:
-      - Paths never searched. A pattern without C(/) matches any path component, folder or file
-        name (C(tests), C(*.min.md)); a pattern with C(/) matches the path from the root
-        (C(docs/legacy/*)) or names a folder (C(docker/templates)).
+      - Path patterns never searched (see the notes for the syntax). C(tests) leaves out every
+        folder or file named so and everything in such a folder, C(*.min.md) those files,
+        C(docs/legacy/*) matches from the root, C(docker/templates) the folder's content.
       - The default leaves out test folders, backups and archives, and the files other phases of
         the collection generate (their next run would rewrite an edit). O(backup_root) and
         O(report_dir) are never searched.
