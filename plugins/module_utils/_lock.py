@@ -193,7 +193,7 @@ def raise_held(root, current):
     if is_stale(current):
         raise ConsolidationError(
             "the tree is locked by %s, whose process is gone: that run was interrupted. Roll it back with "
-            "playbooks/rollback.yml (it takes over the lock of the run it undoes), or, if you are sure no "
+            "sutazai.consolidation.rollback (it takes over the lock of the run it undoes), or, if you are sure no "
             "run is active, break the lock with -e sutazai_break_lock=true" % describe(current),
             path, kind="stale_lock")
     raise ConsolidationError(

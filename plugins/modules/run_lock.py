@@ -185,7 +185,7 @@ def main():
             names = ", ".join(r["run_id"] for r in interrupted)
             module.fail_json(
                 msg="run(s) %s on %s were interrupted and are incomplete (journal under %s): roll back with "
-                    "playbooks/rollback.yml -e sutazai_run_id=%s, or keep their changes with "
+                    "ansible-playbook sutazai.consolidation.rollback -e sutazai_run_id=%s, or keep their changes with "
                     "-e sutazai_accept_incomplete=true; nothing was changed"
                     % (names, root, backup_root, interrupted[-1]["run_id"]),
                 incomplete=[r["run_id"] for r in interrupted], **result)
