@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Agent-registry phase: merge the SutazAI agent definitions into one master registry.
 
-Seed: BACKEND CONFIGURATION CONSOLIDATION, Phase 1. Inputs (paths relative to the root; any
-may be absent), with the shapes found in the real SutazAI tree:
+Inputs (paths relative to the root; any may be absent), with the shapes found in the real
+SutazAI tree:
 
 * ``essential`` -- ``config/agents/essential_agents.json``: ``{"agents": [{"id": ...}]}``
 * ``unified`` -- ``config/agents/unified_agent_registry.json``:

@@ -4,8 +4,7 @@
 """The base_agent phase: one canonical ``base_agent.py``, every import of the others rewritten
 to it with libcst, the others removed.
 
-Rules (issue 4, section 4; the module documentation of ``base_agent_canonical`` repeats them
-for users):
+Rules (the module documentation of ``base_agent_canonical`` repeats them for users):
 
 * **Copies.** Every file matching the glob (:func:`glob_match`, default ``**/base_agent.py``)
   plus the file at the canonical location, if any. A copy under a folder named in

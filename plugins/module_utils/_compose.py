@@ -2,7 +2,7 @@
 # Copyright (c) 2026 sutazai.consolidation contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Reading and editing Docker Compose files in place (Compose specification, services /
-environment / env_file; secrets move of ARCH-001 P0-001).
+environment / env_file; used by the env phase and its secrets move).
 
 Files are composed into a node tree that gives every node with its exact start and end
 offset (in characters): with libyaml (PyYAML's C parser) when it is present, about 25 times faster

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Demo-platform files of the base_agent phase (see ``_demo.demo_files``).
 
-Four ``base_agent.py`` copies where the real v76 tree has them, plus a test double:
+Four ``base_agent.py`` copies where a real SutazAI tree has them, plus a test double:
 
 * ``backend/app/agents/core/base_agent.py`` -- the richest copy (7 public names, an
   ``__all__``, a relative import ``from ...core.config import OLLAMA_URL``): the canonical,

@@ -9,7 +9,7 @@ Four shim modules (files that only re-export another module) and the code around
   imported by ``backend/app/main.py`` (``from app.core.settings import ...``): kept, reported;
 * ``backend/app/core/db.py`` -- re-exports with ``try``/``except ImportError``; only loaded
   through ``importlib.import_module("app.core.db")``: kept (a dynamic reference counts);
-* ``backend/core/config.py`` -- ``from app.core.config import *`` (the seed's example), imported
+* ``backend/core/config.py`` -- ``from app.core.config import *`` (the typical shim), imported
   only by the next shim: removed;
 * ``backend/core/legacy_config.py`` -- ``from .config import *`` (a shim of a shim), imported
   by nothing: removed together with the previous one;

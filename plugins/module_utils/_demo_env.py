@@ -2,7 +2,7 @@
 # Copyright (c) 2026 sutazai.consolidation contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Demo-platform files of the env phase (see ``_demo.demo_files``): eight env files in the
-priority order of the seed (``.env.production`` ... ``.env``, then others), with the real
+default merge priority order (``.env.production`` ... ``.env``, then others), with the real
 tree's oddities: a key assigned twice in one file, ``export`` prefixes, a single-quoted
 value holding ``$``, a quoted multi-line value, inline comments, production values equal to
 the base, a sub-folder ``.env``, a template. The compose file (``_demo._COMPOSE``) refers to
@@ -30,7 +30,7 @@ SUTAZAI_ENV=production
 GRAFANA_ADMIN_PASSWORD='Prod-Graf-$ecret-31c4'
 """
 
-_ENV_SECURE = """# Hardened secrets (ARCH-001)
+_ENV_SECURE = """# Hardened secrets
 export POSTGRES_PASSWORD=Secure-Pg-Pass-77cc88dd
 export JWT_SECRET='Jwt-$ecret-Literal-0a1b2c3d'
 TLS_PRIVATE_KEY="-----BEGIN DEMO KEY-----

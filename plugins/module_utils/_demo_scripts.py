@@ -16,7 +16,7 @@ What the scripts phase finds in the demo tree (with the config demo's unparseabl
   (``scripts/backup/db-backup.sh``, ``scripts/backup/db-backup-copy.sh``), called through
   ``/opt/sutazaiapp/...`` from the workflow and through ``"$(dirname "$0")"`` from another script;
 * two scripts with the same function names (``main``, ``check``, ``report``) and different
-  bodies (``check_redis.py``, ``check_postgres.py``): both stay (the seed's grouping by
+  bodies (``check_redis.py``, ``check_postgres.py``): both stay (grouping by
   function names would merge them);
 * near duplicates that are not equal (``deploy-backend.sh``, ``deploy-frontend.sh``);
 * a pair that differs only in whitespace inside quotes (``banner.sh``, ``banner-wide.sh``):

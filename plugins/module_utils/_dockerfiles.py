@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 sutazai.consolidation contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Dockerfile consolidation (issue 4, section 1): exact groups and proven parametric templates,
+"""Dockerfile consolidation: exact groups and proven parametric templates,
 with the Compose ``build:`` entries that use them rewritten in place.
 
 Pipeline (:func:`plan_dockerfiles`):

@@ -2,8 +2,8 @@
 # Copyright (c) 2026 sutazai.consolidation contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Environment files: discovery, parsing the way Docker Compose reads them, merging by
-priority, and the three outputs of the env phase (seed BACKEND CONFIGURATION CONSOLIDATION,
-phase 2 "environment files"; secrets part: ARCH-001 P0-001).
+priority, and the three outputs of the env phase (its secrets part, moving literal secrets out
+of Compose files, is in ``_secrets``).
 
 Parsing: python-dotenv's parser (``dotenv.parser.parse_stream``) reads every binding with its
 line and original text; Compose's rules are applied where they differ: a single-quoted value

@@ -3,8 +3,6 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Requirements phase: the scattered pip requirements files -> one layout under ``requirements/``.
 
-Seed: BACKEND CONFIGURATION CONSOLIDATION, phase 5 (issue 3, section 5).
-
 Discovery (:func:`discover`): every file whose path relative to the root matches one of
 :data:`DEFAULT_PATTERNS` (``*requirements*.txt``, ``*requirements*.in`` and ``*.txt``/``*.in``
 under a folder named ``requirements``), never ``MANIFEST.in``, never inside the backup and report

@@ -3,10 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Scripts phase: inventory, proven duplicates, near duplicates, archive, master deployment script.
 
-Seed: ULTRA ARCHITECT SYNTHESIS ACTION PLAN, phase 3 (script consolidation). The seed grouped
-Python scripts by their function names and renamed files by md5; both are unsafe (on the real
-v76 tree function names put 207 scripts in 196 groups, i.e. they would merge 11 different
-scripts) and are not reproduced. What this module does instead:
+Grouping Python scripts by their function names and renaming files by md5 are both unsafe (on
+a real SutazAI tree function names put 207 scripts in 196 groups, i.e. they would merge 11
+different scripts), so neither is done. What this module does instead:
 
 * **Inventory** every ``*.py``, ``*.sh`` and ``*.bash`` file under the script roots (default
   ``scripts``): purpose (:func:`purpose_of`), category (first folder under the root), size,
@@ -20,7 +19,7 @@ scripts) and are not reproduced. What this module does instead:
   reported and never merged.
 * **Archive** (optional): scripts referenced by nothing but docs move to ``_archive/scripts/``.
 * **Master deployment script** (:func:`deploy_master_script`): ``scripts/deployment/deploy-master.sh``
-  calling the collection's playbooks, without the seed's ``git pull`` self-update.
+  calling the collection's playbooks, without a ``git pull`` self-update.
 
 Everything here is pure: it reads the tree and returns a :class:`ScriptPlan`; the module turns
 the plan into a journaled change set.

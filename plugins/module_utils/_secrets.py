@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 sutazai.consolidation contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Moving literal secrets out of Compose files into ``.env.master`` (seed ARCH-001 P0-001,
-"secrets to environment variables").
+"""Moving literal secrets out of Compose files into ``.env.master`` (secrets become
+environment variables).
 
 A literal ``environment`` value of a service is a secret when ``_redact.looks_secret`` says
 so (secret-looking key, or keyword + entropy, or a value that looks like a credential).

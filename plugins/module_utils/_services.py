@@ -3,9 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Services phase: one service registry from the compose files and the SutazAI registries.
 
-Seeds: BACKEND CONFIGURATION CONSOLIDATION (service registry), ARCHITECTURE FIX ACTION PLAN
-(port registry, service mesh "Option A"). Pure logic; the module ``service_registry`` turns
-the plan into journaled changes.
+It covers the service registry, the port registry and the archiving of the service-mesh
+configs (the platform runs without a service mesh). Pure logic; the module ``service_registry``
+turns the plan into journaled changes.
 
 Sources (paths relative to the root, any may be absent), in the shapes of the real tree:
 
@@ -1503,7 +1503,7 @@ def _label(port, used):
 
 
 def dump_actual(document):
-    """The regenerated ``port-registry-actual.yaml``: the corpus file's shape, groups of
+    """The regenerated ``port-registry-actual.yaml``: the shape of the hand-kept file, groups of
     ``name: host_port`` or ``name: {label: host_port}``, only published ports, from compose."""
     lines = [ACTUAL_MARKER,
              "# SutazAI Actual Port Registry: host ports published by the compose files, by group.",

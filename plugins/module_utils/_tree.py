@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Walking the platform tree (``sutazai_root``) safely and in a stable order.
 
-Rules (issue 2, module_utils core):
+Rules:
 
 * directories named in ``excludes`` (default :data:`DEFAULT_EXCLUDES`), every virtualenv
   (a directory holding ``pyvenv.cfg``) and every absolute path in ``exclude_paths`` (the

@@ -10,7 +10,7 @@ module: agent_registry
 short_description: Merge the SutazAI agent registries and agent markdown files into one master registry
 version_added: 0.1.0
 description:
-  - Agent-registry phase (seed BACKEND CONFIGURATION CONSOLIDATION, Phase 1).
+  - Agent-registry phase.
   - >-
     Reads the four JSON registry shapes of SutazAI and every C(.claude/agents/**/*.md) file with
     front matter, merges agents with the same normalized id field by field, and writes
@@ -160,6 +160,58 @@ stats:
   description: Counts from the merge.
   returned: when not blocked
   type: dict
+  contains:
+    json_files:
+      description: JSON registry files read.
+      type: int
+    markdown_files:
+      description: Agent markdown files read (with or without front matter).
+      type: int
+    markdown_agents:
+      description: Markdown files read as agents (those with front matter).
+      type: int
+    markdown_without_front_matter:
+      description: Markdown files without front matter (skipped, listed in RV(skipped_files)).
+      type: int
+    markdown_line_parsed:
+      description: Markdown files whose front matter is not valid YAML or not closed, read line by line.
+      type: int
+    raw_entries:
+      description: Agent entries over all sources, before agents with the same normalized id are merged.
+      type: int
+    agents:
+      description: Agents in the master registry.
+      type: int
+    conflicts:
+      description: Fields on which the sources of an agent disagree, over all agents.
+      type: int
+    agents_with_conflicts:
+      description: Agents with at least one such field.
+      type: int
+    carried_over:
+      description: >-
+        Agents carried over unchanged from the existing master registry because their JSON source
+        file is gone (after O(remove_sources)).
+      type: int
+    invalid_files:
+      description: Source files skipped as invalid (O(on_invalid=warn)).
+      type: int
+    per_category:
+      description: Agents per category.
+      type: dict
+      contains:
+        essential:
+          description: Agents the essential file defines.
+          type: int
+        specialized:
+          description: Agents of no other category.
+          type: int
+        claude:
+          description: Agents only markdown files define.
+          type: int
+        experimental:
+          description: Agents a source marks experimental.
+          type: int
   sample:
     json_files: 4
     markdown_files: 296
@@ -178,42 +230,195 @@ changes:
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: Path of the file, relative to O(root).
+      type: str
+    action:
+      description: C(create), C(modify), C(delete) or C(relink) (a symlink made or pointed elsewhere).
+      type: str
+      sample: create
   sample: [{path: config/agents/master_registry.json, action: create}]
 code_files:
-  description: Result per O(code_files) entry; status is changed, unchanged, missing (no assignment),
-    absent (no file) or invalid (libcst could not parse it; message with line and column).
+  description: Result per O(code_files) entry, in option order.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The O(code_files) entry, relative to O(root).
+      type: str
+    status:
+      description: >-
+        C(changed) (the assignment is rewritten; in check mode, would be), C(unchanged) (it already
+        holds the value), C(missing) (no module-level O(code_variable) assignment), C(absent) (no
+        such file) or C(invalid) (the file cannot be read or libcst cannot parse it).
+      type: str
+      sample: changed
+    message:
+      description: Why the file could not be used, with line and column when known.
+      returned: when the status is C(invalid)
+      type: str
   sample: [{path: backend/app/core/config.py, status: changed}]
 invalid:
-  description: Files that could not be read or parsed (path, line, column, kind, message).
+  description: Files that could not be read or parsed.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The file or folder, relative to O(root).
+      type: str
+    line:
+      description: 1-based line of the problem; null or absent when unknown.
+      type: int
+    column:
+      description: 1-based column of the problem; null or absent when unknown.
+      type: int
+    kind:
+      description: >-
+        Short machine-readable category, for example C(invalid_json), C(invalid_shape), C(not_utf8),
+        C(unreadable), C(symlink_loop), C(outside_root) or C(too_deep).
+      type: str
+    message:
+      description: What is wrong; never holds a secret value.
+      type: str
 skipped_files:
-  description: Files and tree entries not read (path, reason), e.g. markdown without front matter.
+  description: Files and tree entries not read, e.g. markdown without front matter, symlinks read at their target.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: >-
+        The file or folder, relative to O(root); a name that is not valid UTF-8 is shown with
+        C(\\xNN) escapes.
+      type: str
+    reason:
+      description: >-
+        Why it was not read, for example C(symlink loop), C(symlink points outside the root) or
+        C(virtualenv).
+      type: str
 warnings_detail:
-  description: Per-file notes (path, message), e.g. front matter read line by line, duplicate JSON keys.
+  description: Per-file notes, e.g. front matter read line by line, duplicate JSON keys, tree entries not read.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The file concerned, relative to O(root).
+      type: str
+    message:
+      description: The note.
+      type: str
+      sample: front matter is not valid YAML; read line by line
 journal:
   description: Path of the run's journal manifest when changes were made, else null.
   returned: always
   type: str
 summary:
-  description: Rows for the run summary table (phase, status, rows of item/before/after).
+  description: The phase summary for the run report (M(sutazai.consolidation.run_report)).
   returned: always
   type: dict
+  contains:
+    phase:
+      description: The phase name.
+      type: str
+      sample: agents
+    status:
+      description: C(would change) (check mode), C(changed), C(unchanged) or C(blocked).
+      type: str
+      sample: would change
+    reason:
+      description: >-
+        Why the phase is blocked, followed by C( -- ) and the errors it found.
+      returned: when blocked
+      type: str
+    rows:
+      description: Rows of the summary table, in display order; empty when the phase stopped before counting.
+      type: list
+      elements: dict
+      contains:
+        item:
+          description: What the row counts.
+          type: str
+        before:
+          description: The value before the phase (int, or str such as C(3 (2)), or C(-) for no value).
+          type: raw
+        after:
+          description: The value after the phase (in check mode, what it would be).
+          type: raw
+    details:
+      description: >-
+        Report sections built from RV(code_files) and RV(invalid) (absent or empty lists give no
+        section).
+      returned: when not blocked
+      type: list
+      elements: dict
+      contains:
+        title:
+          description: Title of the section.
+          type: str
+        columns:
+          description: Column headings.
+          type: list
+          elements: str
+        rows:
+          description: Table rows, one list of cells (str, int, float or null) per row; never secret values.
+          type: list
+          elements: list
+        note:
+          description: Text shown above the table.
+          returned: when the section has one
+          type: str
+    files:
+      description: The files the phase changes (in check mode, would change), as in RV(changes).
+      returned: when not blocked
+      type: list
+      elements: dict
+      contains:
+        path:
+          description: Path of the file, relative to O(root).
+          type: str
+        action:
+          description: C(create), C(modify), C(delete) or C(relink).
+          type: str
+    decisions:
+      description: >-
+        Findings a person must review, for example the agent fields on which the registries disagree.
+      returned: when sources disagree on a field
+      type: list
+      elements: str
+    warnings:
+      description: >-
+        The whole text of every warning the module printed (the console shows each on one
+        shortened line).
+      returned: when the module warned
+      type: list
+      elements: str
 errors:
-  description: When blocked, the errors that stopped the phase (path, line, column, kind, message).
+  description: When blocked, the errors that stopped the phase.
   returned: when blocked
   type: list
   elements: dict
+  contains:
+    path:
+      description: The file or folder, relative to O(root).
+      type: str
+    line:
+      description: 1-based line of the problem; null or absent when unknown.
+      type: int
+    column:
+      description: 1-based column of the problem; null or absent when unknown.
+      type: int
+    kind:
+      description: >-
+        Short machine-readable category, for example those of RV(invalid), or C(outside_root) for a
+        change that would act outside the root through a symlink.
+      type: str
+    message:
+      description: What is wrong; never holds a secret value.
+      type: str
 """
 
 import os

@@ -10,7 +10,7 @@ module: base_agent_canonical
 short_description: Keep one canonical base_agent.py, rewrite every import of the other copies to it, remove them
 version_added: 0.3.0
 description:
-  - BaseAgent phase (seed ULTRA ARCHITECT SYNTHESIS ACTION PLAN). Needs libcst; every Python
+  - BaseAgent phase. Needs libcst; every Python
     rewrite keeps the file byte for byte outside the edited import statements.
   - >-
     Copies: every file matching O(glob) (C(**/) also matches the top of the tree) plus the file at O(canonical_path), if any; backups, reports,
@@ -178,47 +178,119 @@ blocked:
   type: bool
 canonical:
   description:
-    - The canonical copy (C(from)), where it ends up (C(path)), its module name, whether it moves,
-      and the python roots used (C(.) is the tree root). Null when there is no copy.
+    - The canonical copy and where it ends up. Null when there is no copy to keep.
   returned: always
   type: dict
+  contains:
+    from:
+      description: The copy chosen as canonical, relative to O(root).
+      type: str
+    path:
+      description: Where it ends up (O(canonical_path)).
+      type: str
+    module:
+      description: The dotted module name importers get.
+      type: str
+    moved:
+      description: Whether the canonical moves (RV(canonical.from) differs from RV(canonical.path)).
+      type: bool
+    python_roots:
+      description: The python roots used to resolve absolute imports (C(.) is the tree root).
+      type: list
+      elements: str
   sample: {from: backend/app/agents/core/base_agent.py, path: agents/core/base_agent.py,
            module: agents.core.base_agent, moved: true, python_roots: [".", agents, backend]}
 copies:
-  description:
-    - Every copy, sorted by path, with its role (C(canonical), C(duplicate) removed, C(replaced)
-      by the canonical, C(test) left alone, C(link) removed), its public names and size in bytes.
-    - C(public_names) is null for a copy that could not be parsed.
+  description: Every copy, sorted by path.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The copy, relative to O(root).
+      type: str
+    role:
+      description:
+        - C(canonical), C(duplicate) (removed), C(replaced) (by the canonical, at O(canonical_path)),
+          C(test) (a test double, left alone) or C(link) (a symlink; the link is removed).
+        - Null when the phase stopped before the roles were given.
+      type: str
+    public_names:
+      description: The copy's public names, sorted; null for a copy that could not be parsed.
+      type: list
+      elements: str
+    size:
+      description: Size of the copy in bytes.
+      type: int
   sample:
     - {path: backend/app/agents/core/base_agent.py, role: canonical, public_names: [AgentStatus, BaseAgent], size: 1650}
 rewrites:
   description:
-    - Rewritten import statements (the first line of each, C(...) when it spans more), sorted by
-      file and line; at most 200 are listed, RV(stats) counts all. C(path) is
-      C(old -> new) for the relative imports of the moved canonical.
+    - Rewritten import statements, sorted by file and line; at most 200 are listed, RV(stats) counts all.
     - When blocked, the rewrites the phase would make (nothing is written).
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: >-
+        The importing file, relative to O(root); C(old -> new) for the relative imports of the
+        canonical that become absolute as it moves.
+      type: str
+    line:
+      description: 1-based line of the statement.
+      type: int
+    old:
+      description: The first line of the statement as written (C(...) when it spans more).
+      type: str
+    new:
+      description: The first line of the rewritten statement.
+      type: str
   sample: [{path: docker/agents/runner.py, line: 5, old: import base_agent, new: import agents.core.base_agent as base_agent}]
 string_references:
   description:
-    - References to removed copies that are not imports (not edited); C(kind) is C(dynamic)
-      (import_module, __import__), C(string) (dotted string), C(path) (path string) or C(text)
-      (non-Python file); C(copies) the copies named. At most 200 are listed.
+    - References to removed copies that are not imports (not edited); at most 200 are listed.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The file holding the reference, relative to O(root).
+      type: str
+    line:
+      description: 1-based line of the reference.
+      type: int
+    kind:
+      description: >-
+        C(dynamic) (an argument of C(importlib.import_module()) or C(__import__())), C(string) (a dotted
+        string), C(path) (a path string) or C(text) (a line of a non-Python file, see O(text_references)).
+      type: str
+    text:
+      description: The string, or the stripped line of a text file (at most 160 characters).
+      type: str
+    copies:
+      description: The removed copies it names.
+      type: list
+      elements: str
   sample: [{path: tests/test_agents.py, line: 15, kind: string, text: backend.app.agents.core.base_agent.DEFAULT_TIMEOUT,
             copies: [backend/app/agents/core/base_agent.py]}]
 missing_names:
-  description: Per copy, the names the canonical lacks and the importers using them (C(file:line)).
+  description: Per copy, the names the canonical lacks and the importers using them.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The copy, relative to O(root).
+      type: str
+    names:
+      description: Its public names, and the names importers take from it, that the canonical does not bind.
+      type: list
+      elements: str
+    importers:
+      description: Where those names are imported or used (C(file:line)), sorted.
+      type: list
+      elements: str
   sample: [{path: backend/ai_agents/core/base_agent.py, names: [AgentRegistry], importers: []}]
 signature_differences:
   description: >-
@@ -228,12 +300,44 @@ signature_differences:
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The copy, relative to O(root).
+      type: str
+    name:
+      description: The function or class name.
+      type: str
+    copy:
+      description: The copy's parameters, as written in its definition.
+      type: str
+    canonical:
+      description: The canonical's parameters.
+      type: str
   sample: [{path: backend/ai_agents/core/base_agent.py, name: BaseAgent, copy: "self, name", canonical: "self, config"}]
 unparsed:
-  description: Python files libcst cannot parse that mention a copy without importing it (path, line, column, message); left alone.
+  description: Python files libcst cannot parse that mention a copy without importing it; left alone.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The file, relative to O(root).
+      type: str
+    line:
+      description: 1-based line of the first mention of a copy.
+      type: int
+    column:
+      description: 1-based column of that mention.
+      type: int
+    kind:
+      description: Always C(unparsed).
+      type: str
+    message:
+      description: Why it is left alone, with the parser's error.
+      type: str
+    text:
+      description: The line of the first mention, stripped (at most 120 characters).
+      type: str
 created:
   description: C(__init__.py) files created (or that would be) on the canonical path.
   returned: always
@@ -245,46 +349,194 @@ notes:
   type: list
   elements: str
 proof:
-  description: >-
-    The checks made before writing: C(compiled) (changed Python files that compile),
-    C(import_lines_only) (every line diff touches only rewritten import statements),
-    C(remaining_imports) (imports of removed modules found in the planned texts; 0).
+  description: The checks made before writing.
   returned: always
   type: dict
+  contains:
+    compiled:
+      description: Changed Python files that compile (C(compile()) of the new bytes).
+      type: int
+    import_lines_only:
+      description: Whether the line diff of every rewritten file touches only rewritten import statements.
+      type: bool
+    remaining_imports:
+      description: Imports of removed modules found in the planned texts (0 when the proof holds).
+      type: int
   sample: {compiled: 8, import_lines_only: true, remaining_imports: 0}
 stats:
   description: Counts.
   returned: always
   type: dict
+  contains:
+    python_files:
+      description: Python files in the tree (backups, reports, virtualenvs, C(.git) and C(node_modules) apart).
+      type: int
+    scanned_files:
+      description: Python files that mention a copy's module name, parsed for imports.
+      type: int
+    text_files:
+      description: Non-Python text files searched (O(text_references)).
+      type: int
+    copies:
+      description: Copies found, test doubles included.
+      type: int
+    test_copies:
+      description: Test doubles among them.
+      type: int
+    removed:
+      description: Files removed (in check mode, that would be).
+      type: int
+    rewrites:
+      description: Import statements rewritten, all of them (RV(rewrites) lists at most 200).
+      type: int
+    rewritten_files:
+      description: Files whose imports are rewritten.
+      type: int
+    string_references:
+      description: String references to removed copies, all of them.
+      type: int
+    unparsed:
+      description: Entries of RV(unparsed).
+      type: int
+    created:
+      description: C(__init__.py) files created (in check mode, that would be).
+      type: int
   sample: {python_files: 32, scanned_files: 14, text_files: 3, copies: 4, test_copies: 1, removed: 3,
            rewrites: 9, rewritten_files: 6, string_references: 2, unparsed: 1, created: 1}
 skipped_files:
-  description: Tree entries not read (path, reason), for example symlinks out of the root.
+  description: Tree entries not read, for example symlinks out of the root.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: >-
+        The file or folder, relative to O(root); a name that is not valid UTF-8 is shown with
+        C(\\xNN) escapes.
+      type: str
+    reason:
+      description: >-
+        Why it was not read, for example C(symlink loop), C(symlink points outside the root) or
+        C(virtualenv).
+      type: str
 changes:
   description: Files created, modified or deleted (or that would be, in check mode).
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: Path of the file, relative to O(root).
+      type: str
+    action:
+      description: C(create), C(modify), C(delete) or C(relink) (a symlink made or pointed elsewhere).
+      type: str
+      sample: create
   sample: [{path: agents/core/base_agent.py, action: modify}, {path: docker/agents/base_agent.py, action: delete}]
 journal:
   description: Path of the run's journal manifest when changes were made, else null.
   returned: always
   type: str
 summary:
-  description: >-
-    Rows for the run summary table (phase, status, rows of item/before/after) and C(details)
-    sections for the run report (copies, rewritten imports, string references, missing names,
-    files left alone).
+  description: The phase summary for the run report (M(sutazai.consolidation.run_report)).
   returned: always
   type: dict
+  contains:
+    phase:
+      description: The phase name.
+      type: str
+      sample: base_agent
+    status:
+      description: C(would change) (check mode), C(changed), C(unchanged) or C(blocked).
+      type: str
+      sample: would change
+    reason:
+      description: >-
+        Why the phase is blocked, followed by C( -- ) and the errors it found.
+      returned: when blocked
+      type: str
+    rows:
+      description: Rows of the summary table, in display order; empty when the phase stopped before counting.
+      type: list
+      elements: dict
+      contains:
+        item:
+          description: What the row counts.
+          type: str
+        before:
+          description: The value before the phase (int, or str such as C(3 (2)), or C(-) for no value).
+          type: raw
+        after:
+          description: The value after the phase (in check mode, what it would be).
+          type: raw
+    details:
+      description: >-
+        Report sections, by title -- C(what blocks the phase) (when blocked), C(base_agent copies),
+        C(rewritten imports), C(string references to removed copies (not edited)), C(names missing from
+        the canonical), C(definitions with other parameters than the canonical's) and C(files left
+        alone, created, notes).
+      returned: always
+      type: list
+      elements: dict
+      contains:
+        title:
+          description: Title of the section.
+          type: str
+        columns:
+          description: Column headings.
+          type: list
+          elements: str
+        rows:
+          description: Table rows, one list of cells (str, int, float or null) per row; never secret values.
+          type: list
+          elements: list
+        note:
+          description: Text shown above the table.
+          returned: when the section has one
+          type: str
+    files:
+      description: The files the phase changes (in check mode, would change), as in RV(changes).
+      returned: when not blocked
+      type: list
+      elements: dict
+      contains:
+        path:
+          description: Path of the file, relative to O(root).
+          type: str
+        action:
+          description: C(create), C(modify), C(delete) or C(relink).
+          type: str
+    warnings:
+      description: >-
+        The whole text of every warning the module printed (the console shows each on one
+        shortened line).
+      returned: when the module warned
+      type: list
+      elements: str
 errors:
-  description: When blocked, what stopped the phase (path, line, column, kind, message).
+  description: When blocked, what stopped the phase.
   returned: when blocked
   type: list
   elements: dict
+  contains:
+    path:
+      description: The file or folder, relative to O(root); null for a problem of no single file.
+      type: str
+    line:
+      description: 1-based line of the problem; null or absent when unknown.
+      type: int
+    column:
+      description: 1-based column of the problem; null or absent when unknown.
+      type: int
+    kind:
+      description: >-
+        Short machine-readable category, for example C(bare_import), C(unparsed_importer),
+        C(missing_names), C(linked_copy), C(unmovable), C(not_decodable), C(unreadable), C(compile),
+        C(proof) or C(outside_root) (a change that would act outside the root through a symlink).
+      type: str
+    message:
+      description: What is wrong; never holds a secret value.
+      type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib

@@ -10,7 +10,7 @@ module: compose_secrets
 short_description: Move literal secrets out of Docker Compose files into .env.master
 version_added: 0.2.0
 description:
-  - Secrets part of the env phase (seed ARCH-001 P0-001, secrets to environment variables).
+  - Secrets part of the env phase (literal secrets in Compose files become environment variables).
   - >-
     Reads every Compose file under O(root) (C(docker-compose*.yml), C(compose*.yml), also C(.yaml);
     symlinks are read at their target). A literal value under a service's C(environment:) (mapping
@@ -100,10 +100,26 @@ compose_files:
   type: list
   elements: str
 moved:
-  description: Secrets moved, one per YAML value; C(fingerprint) is C(sha256:) and 8 hex digits of the value.
+  description: Secrets moved, one per YAML value.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The Compose file, relative to O(root).
+      type: str
+    service:
+      description: The service whose C(environment) held the value.
+      type: str
+    key:
+      description: The environment key in the Compose file.
+      type: str
+    env_key:
+      description: The C(.env.master) key that now holds the value (the Compose value becomes C(${env_key})).
+      type: str
+    fingerprint:
+      description: C(sha256:) and the first 8 hex digits of the sha256 of the value (never the value).
+      type: str
   sample: [{"path": "docker-compose.yml", "service": "postgres", "key": "POSTGRES_PASSWORD",
             "env_key": "POSTGRES_PASSWORD_2", "fingerprint": "sha256:1a2b3c4d"}]
 exposures:
@@ -111,37 +127,191 @@ exposures:
   returned: always
   type: list
   elements: dict
+  contains:
+    env_key:
+      description: The new C(.env.master) key.
+      type: str
+    exposed_to:
+      description: The services that receive it through C(env_file), as C(<compose file>:<service>).
+      type: list
+      elements: str
   sample: [{"env_key": "GF_SECURITY_ADMIN_PASSWORD", "exposed_to": ["docker-compose.yml:backend"]}]
 skipped:
-  description: Compose files with secrets that were not changed, with the reason and the number of secrets.
+  description: Compose files with secrets that were not changed.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The Compose file, relative to O(root).
+      type: str
+    secrets:
+      description: How many literal secrets it holds.
+      type: int
+    reason:
+      description: Why it is not changed, for example a C(.env) beside it that is not a link to C(.env.master).
+      type: str
 invalid:
-  description: Compose files that could not be read or parsed (path, line, column, kind, message).
+  description: Compose files that could not be read or parsed.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The file or folder, relative to O(root).
+      type: str
+    line:
+      description: 1-based line of the problem; null or absent when unknown.
+      type: int
+    column:
+      description: 1-based column of the problem; null or absent when unknown.
+      type: int
+    kind:
+      description: >-
+        Short machine-readable category, for example C(invalid_yaml), C(invalid_compose), C(not_utf8),
+        C(unreadable), C(symlink_loop) or C(too_deep).
+      type: str
+    message:
+      description: What is wrong; never holds a secret value.
+      type: str
 skipped_files:
   description:
-    - Tree entries not read (path, reason) -- symlinked Compose files, unreadable folders, and names that are
+    - Tree entries not read -- symlinked Compose files, unreadable folders, and names that are
       not valid UTF-8 (shown with C(\\xNN) escapes).
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: >-
+        The file or folder, relative to O(root); a name that is not valid UTF-8 is shown with
+        C(\\xNN) escapes.
+      type: str
+    reason:
+      description: >-
+        Why it was not read, for example C(symlink loop), C(symlink points outside the root) or
+        C(virtualenv).
+      type: str
 changes:
-  description: Planned or made changes, C({path, action}).
+  description: Planned or made changes.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: Path of the file, relative to O(root).
+      type: str
+    action:
+      description: C(create), C(modify), C(delete) or C(relink) (a symlink made or pointed elsewhere).
+      type: str
+      sample: create
 journal:
   description: Path of the run's journal manifest, or null when nothing was written.
   returned: always
   type: str
 summary:
-  description: Phase summary for the run report (phase, status, rows of item/before/after).
+  description: The phase summary for the run report (M(sutazai.consolidation.run_report)).
   returned: always
   type: dict
+  contains:
+    phase:
+      description: The phase name.
+      type: str
+      sample: secrets
+    status:
+      description: C(would change) (check mode), C(changed), C(unchanged) or C(blocked).
+      type: str
+      sample: would change
+    reason:
+      description: >-
+        Why the phase is blocked, followed by C( -- ) and the errors it found.
+      returned: when blocked
+      type: str
+    rows:
+      description: Rows of the summary table, in display order; empty when the phase stopped before counting.
+      type: list
+      elements: dict
+      contains:
+        item:
+          description: What the row counts.
+          type: str
+        before:
+          description: The value before the phase (int, or str such as C(3 (2)), or C(-) for no value).
+          type: raw
+        after:
+          description: The value after the phase (in check mode, what it would be).
+          type: raw
+    details:
+      description: >-
+        Report sections built from RV(moved), RV(exposures), RV(skipped) and RV(invalid) (empty lists
+        give no section).
+      returned: when not blocked
+      type: list
+      elements: dict
+      contains:
+        title:
+          description: Title of the section.
+          type: str
+        columns:
+          description: Column headings.
+          type: list
+          elements: str
+        rows:
+          description: Table rows, one list of cells (str, int, float or null) per row; never secret values.
+          type: list
+          elements: list
+        note:
+          description: Text shown above the table.
+          returned: when the section has one
+          type: str
+    files:
+      description: The files the phase changes (in check mode, would change), as in RV(changes).
+      returned: when not blocked
+      type: list
+      elements: dict
+      contains:
+        path:
+          description: Path of the file, relative to O(root).
+          type: str
+        action:
+          description: C(create), C(modify), C(delete) or C(relink).
+          type: str
+    warnings:
+      description: >-
+        The whole text of every warning the module printed (the console shows each on one
+        shortened line).
+      returned: when the module warned
+      type: list
+      elements: str
+errors:
+  description:
+    - When blocked, what stopped the phase -- the Compose files that could not be read or parsed
+      (O(on_invalid=fail)), the moved keys that would reach C(env_file) consumers (O(exposure=block)),
+      or the changes that would act outside the root through a symlink.
+  returned: when blocked
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: The file concerned (C(.env.master) for an exposure), relative to O(root).
+      type: str
+    line:
+      description: 1-based line of the problem, or null when unknown.
+      returned: for a file that could not be read or parsed
+      type: int
+    column:
+      description: 1-based column of the problem, or null when unknown.
+      returned: for a file that could not be read or parsed
+      type: int
+    kind:
+      description: >-
+        Short machine-readable category, for example C(invalid_yaml), C(not_utf8), C(unreadable) or
+        C(outside_root).
+      returned: except for an exposure
+      type: str
+    message:
+      description: What is wrong (for an exposure, the key and the services it would reach); never holds a secret value.
+      type: str
 """
 
 

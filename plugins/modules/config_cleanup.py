@@ -10,7 +10,7 @@ module: config_cleanup
 short_description: Find Python shim modules that only re-export another module and remove the unused ones
 version_added: 0.2.0
 description:
-  - Config phase (seed BACKEND CONFIGURATION CONSOLIDATION), first half; see
+  - Config phase, first half; see
     M(sutazai.consolidation.connection_check) for the second.
   - >-
     Reads every C(*.py) file under O(root) once (not backups, reports, virtualenvs, C(.git),
@@ -120,18 +120,58 @@ blocked:
   returned: always
   type: bool
 shims:
-  description:
-    - One entry per shim, sorted by path.
-    - C(status) is C(unused) (nothing refers to it), C(referenced) or C(kept) (matches O(keep)).
-    - C(action) is C(remove) (removed; in check mode, would be) or C(keep).
-    - C(targets) are the re-exported modules as written (relative ones with leading dots);
-      C(target_files) the files of the tree they may be.
-    - C(links) are symlinks to the shim file; they are removed with it.
-    - C(references) lists up to 50 places that refer to it (path, line, kind, text), kinds
-      C(import), C(dynamic), C(string), C(text), C(unparsed); C(references_total) counts all.
+  description: One entry per shim, sorted by path.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The shim file, relative to O(root).
+      type: str
+    status:
+      description: C(unused) (nothing refers to it), C(referenced) or C(kept) (matches O(keep)).
+      type: str
+    action:
+      description: C(remove) (removed; in check mode, would be) or C(keep).
+      type: str
+    targets:
+      description: The re-exported modules as written (relative ones with their leading dots).
+      type: list
+      elements: str
+    target_files:
+      description: The files of the tree the targets may be.
+      type: list
+      elements: str
+    links:
+      description: Symlinks to the shim file; they are removed with it.
+      type: list
+      elements: str
+    lines:
+      description: Number of lines of the shim file.
+      type: int
+    references_total:
+      description: How many places refer to it.
+      type: int
+    references:
+      description: Up to 50 places that refer to it, sorted by path and line.
+      type: list
+      elements: dict
+      contains:
+        path:
+          description: The referring file, relative to O(root).
+          type: str
+        line:
+          description: 1-based line of the reference.
+          type: int
+        kind:
+          description: >-
+            C(import), C(dynamic) (C(importlib.import_module)/C(__import__)), C(string) (a Python string
+            naming its module or path), C(text) (a non-Python file) or C(unparsed) (a Python file that
+            does not parse, searched as text).
+          type: str
+        text:
+          description: The referring text (at most 160 characters).
+          type: str
   sample:
     - path: backend/core/config.py
       status: referenced
@@ -146,39 +186,187 @@ stats:
   description: Counts of the scan.
   returned: always
   type: dict
+  contains:
+    python_files:
+      description: Python files read.
+      type: int
+    invalid_files:
+      description: Entries of RV(invalid).
+      type: int
+    text_files:
+      description: Non-Python text files searched for the shims' names (0 when there is no shim).
+      type: int
+    shims:
+      description: Shims found.
+      type: int
+    unused:
+      description: Shims nothing refers to.
+      type: int
+    referenced:
+      description: Shims still referenced (kept).
+      type: int
+    kept:
+      description: Shims kept because they match O(keep).
+      type: int
+    removed:
+      description: Shims removed (in check mode, that would be).
+      type: int
   sample: {python_files: 120, invalid_files: 1, text_files: 30, shims: 3, unused: 1, referenced: 2, kept: 0, removed: 1}
 invalid:
   description:
-    - Python files that were parsed (see O(check_syntax)) and do not parse or cannot be decoded
-      (path, line, column, kind C(syntax), C(not_decodable) or C(too_deep), message), sorted by
-      path; never removed, searched as text for the shims' names.
+    - Python files that were parsed (see O(check_syntax)) and do not parse or cannot be decoded, sorted
+      by path; never removed, searched as text for the shims' names.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The file or folder, relative to O(root).
+      type: str
+    line:
+      description: 1-based line of the problem; null or absent when unknown.
+      type: int
+    column:
+      description: 1-based column of the problem; null or absent when unknown.
+      type: int
+    kind:
+      description: >-
+        Short machine-readable category, for example C(syntax), C(not_decodable) or C(too_deep).
+      type: str
+    message:
+      description: What is wrong; never holds a secret value.
+      type: str
 skipped_files:
-  description: Tree entries not read (path, reason), for example symlinks out of the root.
+  description: Tree entries not read, for example symlinks out of the root.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: >-
+        The file or folder, relative to O(root); a name that is not valid UTF-8 is shown with
+        C(\\xNN) escapes.
+      type: str
+    reason:
+      description: >-
+        Why it was not read, for example C(symlink loop), C(symlink points outside the root) or
+        C(virtualenv).
+      type: str
 changes:
   description: Files deleted (or that would be, in check mode).
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: Path of the file, relative to O(root).
+      type: str
+    action:
+      description: C(create), C(modify), C(delete) or C(relink) (a symlink made or pointed elsewhere).
+      type: str
+      sample: create
   sample: [{path: backend/legacy_settings.py, action: delete}]
 journal:
   description: Path of the run's journal manifest when changes were made, else null.
   returned: always
   type: str
 summary:
-  description: Rows for the run summary table (phase, status, rows of item/before/after).
+  description: The phase summary for the run report (M(sutazai.consolidation.run_report)).
   returned: always
   type: dict
+  contains:
+    phase:
+      description: The phase name.
+      type: str
+      sample: config
+    status:
+      description: C(would change) (check mode), C(changed), C(unchanged) or C(blocked).
+      type: str
+      sample: would change
+    reason:
+      description: >-
+        Why the phase is blocked, followed by C( -- ) and the errors it found.
+      returned: when blocked
+      type: str
+    rows:
+      description: Rows of the summary table, in display order; empty when the phase stopped before counting.
+      type: list
+      elements: dict
+      contains:
+        item:
+          description: What the row counts.
+          type: str
+        before:
+          description: The value before the phase (int, or str such as C(3 (2)), or C(-) for no value).
+          type: raw
+        after:
+          description: The value after the phase (in check mode, what it would be).
+          type: raw
+    details:
+      description: >-
+        Report sections; one, C(Shim modules (removed or kept, with why)), built from RV(shims) when
+        there is a shim.
+      returned: when not blocked
+      type: list
+      elements: dict
+      contains:
+        title:
+          description: Title of the section.
+          type: str
+        columns:
+          description: Column headings.
+          type: list
+          elements: str
+        rows:
+          description: Table rows, one list of cells (str, int, float or null) per row; never secret values.
+          type: list
+          elements: list
+        note:
+          description: Text shown above the table.
+          returned: when the section has one
+          type: str
+    files:
+      description: The files the phase changes (in check mode, would change), as in RV(changes).
+      returned: when not blocked
+      type: list
+      elements: dict
+      contains:
+        path:
+          description: Path of the file, relative to O(root).
+          type: str
+        action:
+          description: C(create), C(modify), C(delete) or C(relink).
+          type: str
+    warnings:
+      description: >-
+        The whole text of every warning the module printed (the console shows each on one
+        shortened line).
+      returned: when the module warned
+      type: list
+      elements: str
 errors:
-  description: When blocked, the files or folders that could not be read (path, line, column, kind, message).
+  description: When blocked, the files or folders that could not be read.
   returned: when blocked
   type: list
   elements: dict
+  contains:
+    path:
+      description: The file or folder, relative to O(root).
+      type: str
+    line:
+      description: 1-based line of the problem; null or absent when unknown.
+      type: int
+    column:
+      description: 1-based column of the problem; null or absent when unknown.
+      type: int
+    kind:
+      description: >-
+        Short machine-readable category, for example C(unreadable), or C(outside_root) for a change that
+        would act outside the root through a symlink.
+      type: str
+    message:
+      description: What is wrong; never holds a secret value.
+      type: str
 """
 
 

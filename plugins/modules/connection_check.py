@@ -10,7 +10,7 @@ module: connection_check
 short_description: Check live connections to PostgreSQL, Redis and HTTP health endpoints of the platform
 version_added: 0.2.0
 description:
-  - Config phase (seed BACKEND CONFIGURATION CONSOLIDATION), second half. Read-only; runs in
+  - Config phase, second half. Read-only; runs in
     check mode too and never reports C(changed).
   - >-
     PostgreSQL: logs in with pg8000 and runs C(SELECT 1). Redis: C(PING) with redis-py, after
@@ -199,18 +199,51 @@ EXAMPLES = r"""
 
 RETURN = r"""
 checks:
-  description:
-    - One result per target, in target order.
-    - C(status) is C(ok) or C(failed); C(latency_ms) the time of the check in milliseconds;
-      C(detail) what passed (for example C(SELECT 1 ok (PostgreSQL 15.8))).
-    - C(error_kind) is one of C(connection_refused), C(timeout), C(authentication_failed),
-      C(unexpected_status), C(name_resolution), C(unreachable), C(connection_reset),
-      C(database_missing), C(tls), C(protocol), C(config), C(missing_library), C(error);
-      C(error) names the target and the cause. Both are null when the check passed.
-    - C(source) is C(explicit) or C(registry:<group>).
+  description: One result per target, in target order.
   returned: always
   type: list
   elements: dict
+  contains:
+    name:
+      description: The target's name (the service name for a registry target).
+      type: str
+    type:
+      description: C(postgres), C(redis) or C(http).
+      type: str
+    host:
+      description: Host name or address connected to.
+      type: str
+    port:
+      description: TCP port connected to.
+      type: int
+    url:
+      description: The URL requested, with any credentials in it redacted.
+      returned: for http checks
+      type: str
+    source:
+      description: C(explicit) (from O(targets)) or C(registry:<group>) (C(registry) for a service without a group).
+      type: str
+    status:
+      description: C(ok) or C(failed).
+      type: str
+    latency_ms:
+      description: Time of the check in milliseconds (connect plus query, also for failures).
+      type: float
+    detail:
+      description: What passed, for example C(SELECT 1 ok (PostgreSQL 15.8)); null when the check failed.
+      type: str
+    error_kind:
+      description:
+        - Why the check failed; null when it passed.
+        - One of C(connection_refused), C(timeout), C(authentication_failed), C(unexpected_status),
+          C(name_resolution), C(unreachable), C(connection_reset), C(database_missing), C(tls), C(protocol),
+          C(config), C(missing_library), C(error).
+      type: str
+    error:
+      description: >-
+        The target (type, name, host:port) and the cause; null when the check passed. Never holds a
+        password.
+      type: str
   sample:
     - {name: postgres, type: postgres, host: 127.0.0.1, port: 10000, source: explicit, status: ok,
        latency_ms: 12.4, detail: "SELECT 1 ok (PostgreSQL 15.8)", error_kind: null, error: null}
@@ -218,10 +251,19 @@ checks:
        latency_ms: 0.6, detail: null, error_kind: connection_refused,
        error: "redis target 'redis' (127.0.0.1:10001): connection refused: Error 111 connecting to 127.0.0.1:10001. Connection refused."}
 skipped_services:
-  description: Registry services without a known check, or without a port (name, reason).
+  description: Registry services without a known check, or without a port.
   returned: always
   type: list
   elements: dict
+  contains:
+    name:
+      description: The service name.
+      type: str
+    reason:
+      description: >-
+        Why it is not checked, for example C(no known check (registry check: tcp)) or C(no published
+        port in the registry).
+      type: str
 ok_count:
   description: Number of checks that passed.
   returned: always
@@ -235,9 +277,38 @@ registry:
   returned: always
   type: str
 summary:
-  description: Rows for the run summary table (phase, status, rows of item/before/after), one row per check.
+  description: The phase summary for the run report (M(sutazai.consolidation.run_report)), one row per check.
   returned: always
   type: dict
+  contains:
+    phase:
+      description: The phase name.
+      type: str
+      sample: "config (connections)"
+    status:
+      description: Always C(unchanged) (the module never changes anything).
+      type: str
+      sample: unchanged
+    reason:
+      description: >-
+        Why no check could run (no target given and no registry, an unreadable registry, or a registry
+        that names no service with a known check); also a row of RV(summary.rows).
+      returned: when no target could be checked
+      type: str
+    rows:
+      description: Rows of the summary table, in display order; empty when the phase stopped before counting.
+      type: list
+      elements: dict
+      contains:
+        item:
+          description: What the row counts.
+          type: str
+        before:
+          description: The value before the phase (int, or str such as C(3 (2)), or C(-) for no value).
+          type: raw
+        after:
+          description: The value after the phase (in check mode, what it would be).
+          type: raw
 """
 
 import os

@@ -10,7 +10,7 @@ module: dockerfile_templates
 short_description: Merge identical Dockerfiles and turn families of similar ones into proven build-arg templates
 version_added: 0.3.0
 description:
-  - Dockerfile phase (seed ULTRA ARCHITECT SYNTHESIS ACTION PLAN, phase 2).
+  - Dockerfile phase.
   - >-
     Discovery: every C(Dockerfile), C(Dockerfile.*) and C(*.Dockerfile) under O(root), never inside
     the backup and report folders, virtualenvs or the folders named in O(exclude_dirs) and
@@ -146,7 +146,7 @@ notes:
     Removing a Dockerfile from its build context also removes it from what C(COPY . .) copies into
     the image; nothing runs that file, and the image Config stays the same.
   - Compose paths are resolved relative to the folder of the Compose file that holds them.
-  - On a generated tree of the real v76 size (581 Dockerfiles) the module's check-mode work takes under 2 seconds.
+  - On a generated tree of 581 Dockerfiles the module's check-mode work takes under 2 seconds.
 seealso:
   - module: sutazai.consolidation.rollback
 author:
@@ -182,20 +182,122 @@ blocked:
   returned: always
   type: bool
 stats:
-  description:
-    - >-
-      Counts: live Dockerfiles, parsed, heredoc, unparseable, unreadable, symlinks, unique (normal forms),
-      sequences, single_sequences, exact_groups_found, exact_groups (merged), templates, members_templated,
-      removed, created, after, compose_files, compose_files_edited, compose_rewrites, build_refs, left_alone,
-      decisions, invalid_compose, base_images, dynamic_refs.
+  description: Counts of the phase.
   returned: always
   type: dict
+  contains:
+    live:
+      description: Dockerfiles found (backups, archives and reports are not counted).
+      type: int
+    parsed:
+      description: Dockerfiles parsed into their normal form.
+      type: int
+    heredoc:
+      description: Dockerfiles left alone because they hold a heredoc.
+      type: int
+    unparseable:
+      description: Dockerfiles left alone because they cannot be parsed.
+      type: int
+    unreadable:
+      description: Dockerfiles that cannot be read.
+      type: int
+    symlinks:
+      description: Dockerfiles that are symlinks (left alone).
+      type: int
+    unique:
+      description: Distinct normal forms, plus every file that was not parsed.
+      type: int
+    sequences:
+      description: Distinct sequences of instruction keywords (with parser directives) among the parsed files.
+      type: int
+    single_sequences:
+      description: Sequences only one parsed file has.
+      type: int
+    exact_groups_found:
+      description: Normal forms two or more files share.
+      type: int
+    exact_groups:
+      description: Exact groups merged (entries of RV(exact_groups)).
+      type: int
+    templates:
+      description: Templates written (entries of RV(templates)).
+      type: int
+    members_templated:
+      description: Dockerfiles replaced by a template.
+      type: int
+    removed:
+      description: Dockerfiles removed (in check mode, that would be).
+      type: int
+    created:
+      description: New files written in O(output_dir) (canonical copies and templates).
+      type: int
+    after:
+      description: Dockerfiles after the phase (RV(stats.live) - RV(stats.removed) + RV(stats.created)).
+      type: int
+    compose_files:
+      description: Compose files read.
+      type: int
+    compose_files_edited:
+      description: Compose files whose C(build) entries are rewritten.
+      type: int
+    compose_rewrites:
+      description: Compose C(build) entries rewritten (entries of RV(compose_rewrites)).
+      type: int
+    build_refs:
+      description: Compose C(build) entries that name a parsed Dockerfile.
+      type: int
+    left_alone:
+      description: Entries of RV(left_alone).
+      type: int
+    decisions:
+      description: Entries of RV(decisions).
+      type: int
+    invalid_compose:
+      description: Compose files that could not be read or parsed (entries of RV(invalid)).
+      type: int
+    base_images:
+      description: Entries of RV(base_images).
+      type: int
+    dynamic_refs:
+      description: Entries of RV(dynamic_references).
+      type: int
   sample: {live: 245, parsed: 244, heredoc: 1, unique: 221, sequences: 119, single_sequences: 88, after: 120}
 exact_groups:
-  description: Merged exact groups (canonical, created, files, base_images, members with action canonical/removed/kept).
+  description: Merged exact groups (files with the same normal form), sorted by the path of the first member.
   returned: always
   type: list
   elements: dict
+  contains:
+    canonical:
+      description: The one file the group keeps, relative to O(root).
+      type: str
+    created:
+      description: >-
+        Whether the canonical is a new file in O(output_dir) (false when a member already there is
+        kept).
+      type: bool
+    files:
+      description: Members of the group.
+      type: int
+    base_images:
+      description: The group's base images (C(FROM)).
+      type: list
+      elements: str
+    members:
+      description: Every member of the group.
+      type: list
+      elements: dict
+      contains:
+        path:
+          description: The member, relative to O(root).
+          type: str
+        action:
+          description: C(canonical), C(removed) or C(kept).
+          type: str
+        reason:
+          description: Why the member is kept.
+          returned: when the action is C(kept)
+          type: str
   sample:
     - canonical: docker/templates/monitoring.Dockerfile
       created: true
@@ -203,12 +305,68 @@ exact_groups:
       base_images: [python:3.11-slim]
       members: [{path: docker/monitoring/Dockerfile, action: removed}, {path: monitoring/Dockerfile, action: removed}]
 templates:
-  description: >-
-    Templates (path, units, files, args with name, instruction, kind from/env:KEY/build/runtime and the
-    distinct values, runtime_env, members with action, args and services).
+  description: Build-arg templates written, each proven for every member it replaces.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The template, relative to O(root).
+      type: str
+    units:
+      description: Variants it renders (an exact group or a single file each).
+      type: int
+    files:
+      description: Dockerfiles it replaces.
+      type: int
+    args:
+      description: The build arguments of the template.
+      type: list
+      elements: dict
+      contains:
+        name:
+          description: The build argument name.
+          type: str
+        instruction:
+          description: The instruction it appears in (C(FROM), C(ENV), C(RUN), ...).
+          type: str
+        kind:
+          description: C(from), C(env:<KEY>), C(build) or C(runtime) (a run-time value set through C(ENV)).
+          type: str
+        values:
+          description: The distinct values over the members, sorted.
+          type: list
+          elements: str
+    runtime_env:
+      description: Whether the template sets run-time values through C(ENV) (O(runtime_values=env)).
+      type: bool
+    members:
+      description: Every Dockerfile of the template.
+      type: list
+      elements: dict
+      contains:
+        path:
+          description: The member, relative to O(root).
+          type: str
+        action:
+          description: C(removed) or C(kept).
+          type: str
+        reason:
+          description: Why the member is kept.
+          returned: when the action is C(kept)
+          type: str
+        args:
+          description: The build argument values that render the member, one key per argument.
+          type: dict
+          contains:
+            <name>:
+              description: The value of the build argument RV(templates[].args[].name).
+              type: str
+        services:
+          description: The Compose services that build it, as C(<compose file>:<service>).
+          returned: when the action is C(removed)
+          type: list
+          elements: str
   sample:
     - path: docker/templates/agents-python-3.11-slim.Dockerfile
       units: 3
@@ -217,69 +375,281 @@ templates:
       args: [{name: PORT, instruction: ENV, kind: "env:PORT", values: ["8001", "8002", "8003"]}]
       members: [{path: agents/a/Dockerfile, action: removed, args: {PORT: "8001"}, services: ["docker-compose.yml:a"]}]
 left_alone:
-  description: Live Dockerfiles that stay where they are, with the reason (path, status, reason).
+  description: Live Dockerfiles that stay where they are, with the reason.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The Dockerfile, relative to O(root).
+      type: str
+    status:
+      description: >-
+        C(heredoc), C(unparseable), C(unreadable) or C(symlink) (not parsed), C(kept) (other files name
+        it) or C(unique) (parsed, but not merged or templated).
+      type: str
+    reason:
+      description: Why it stays.
+      type: str
   sample: [{path: agents/x/Dockerfile, status: kept, reason: "referenced by scripts/build.sh:3, rewrite by hand"}]
 decisions:
-  description: >-
-    Families not fully templated and why (family = first file, files, units, templated, left,
-    differs_in, keywords): what a person would have to decide to go further.
+  description: Families not fully templated and why -- what a person would have to decide to go further.
   returned: always
   type: list
   elements: dict
+  contains:
+    family:
+      description: The family's first file, relative to O(root).
+      type: str
+    files:
+      description: Dockerfiles in the family.
+      type: int
+    units:
+      description: Variants in the family (an exact group or a single file each).
+      type: int
+    templated:
+      description: Variants templated.
+      type: int
+    left:
+      description: Variants left as they are.
+      type: int
+    differs_in:
+      description: What keeps the others out of a template.
+      type: list
+      elements: str
+    keywords:
+      description: The family's instruction keywords, in order, separated by spaces.
+      type: str
   sample: [{family: agents/a/Dockerfile, files: 3, units: 3, templated: 2, left: 1, differs_in: ["HEALTHCHECK (run-time)"]}]
 compose_rewrites:
-  description: Compose build entries rewritten (path, line, service, form string/mapping, from, to, args count).
+  description: Compose C(build) entries rewritten, sorted by file and line.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The Compose file, relative to O(root).
+      type: str
+    line:
+      description: 1-based line of the C(build) key.
+      type: int
+    service:
+      description: The service.
+      type: str
+    form:
+      description: C(string) (C(build) is a path) or C(mapping).
+      type: str
+    from:
+      description: The Dockerfile it built, relative to O(root).
+      type: str
+    to:
+      description: The new C(dockerfile) value, relative to the build context.
+      type: str
+    args:
+      description: Number of build arguments it passes.
+      type: int
 unresolved_builds:
-  description: Compose build entries whose Dockerfile could not be told (interpolated, absolute, remote, inline).
+  description: Compose C(build) entries whose Dockerfile could not be told (interpolated, absolute, remote, inline).
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The Compose file, relative to O(root).
+      type: str
+    line:
+      description: 1-based line of the C(build) key.
+      type: int
+    service:
+      description: The service.
+      type: str
+    reason:
+      description: Why the Dockerfile could not be told, for example C(interpolated path (${DOCKERFILE})).
+      type: str
 dynamic_references:
-  description: Dockerfile paths built from variables or globs in other files (path, line, token); reported, not followed.
+  description: Dockerfile paths built from variables or globs in other files; reported, not followed.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The file holding the reference, relative to O(root).
+      type: str
+    line:
+      description: 1-based line of the reference.
+      type: int
+    token:
+      description: The path as written.
+      type: str
 base_images:
-  description: Distinct base images of the parsed Dockerfiles with the number of files using each.
+  description: Distinct base images of the parsed Dockerfiles with the number of files using each, most used first.
   returned: always
   type: list
   elements: dict
+  contains:
+    image:
+      description: The image reference of a C(FROM).
+      type: str
+    files:
+      description: Parsed Dockerfiles using it.
+      type: int
   sample: [{image: "python:3.11-slim", files: 189}]
 invalid:
-  description: Compose files that could not be read or parsed (path, line, column, kind, message).
+  description: Compose files that could not be read or parsed.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The file or folder, relative to O(root).
+      type: str
+    line:
+      description: 1-based line of the problem; null or absent when unknown.
+      type: int
+    column:
+      description: 1-based column of the problem; null or absent when unknown.
+      type: int
+    kind:
+      description: >-
+        Short machine-readable category, for example C(invalid_yaml), C(invalid_compose), C(not_utf8),
+        C(unreadable) or C(too_deep).
+      type: str
+    message:
+      description: What is wrong; never holds a secret value.
+      type: str
 skipped_files:
-  description: Tree entries not read (path, reason), e.g. symlink loops.
+  description: Tree entries not read, e.g. symlink loops.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: >-
+        The file or folder, relative to O(root); a name that is not valid UTF-8 is shown with
+        C(\\xNN) escapes.
+      type: str
+    reason:
+      description: >-
+        Why it was not read, for example C(symlink loop), C(symlink points outside the root) or
+        C(virtualenv).
+      type: str
 changes:
   description: Files created, modified or deleted (or that would be, in check mode).
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: Path of the file, relative to O(root).
+      type: str
+    action:
+      description: C(create), C(modify), C(delete) or C(relink) (a symlink made or pointed elsewhere).
+      type: str
+      sample: create
   sample: [{path: docker/templates/agents-python-3.11-slim.Dockerfile, action: create}]
 journal:
   description: Path of the run's journal manifest when changes were made, else null.
   returned: always
   type: str
 summary:
-  description: Rows for the run summary table (phase, status, rows of item/before/after, details for the report).
+  description: The phase summary for the run report (M(sutazai.consolidation.run_report)).
   returned: always
   type: dict
+  contains:
+    phase:
+      description: The phase name.
+      type: str
+      sample: dockerfiles
+    status:
+      description: C(would change) (check mode), C(changed), C(unchanged) or C(blocked).
+      type: str
+      sample: would change
+    reason:
+      description: >-
+        Why the phase is blocked, followed by C( -- ) and the errors it found.
+      returned: when blocked
+      type: str
+    rows:
+      description: Rows of the summary table, in display order; empty when the phase stopped before counting.
+      type: list
+      elements: dict
+      contains:
+        item:
+          description: What the row counts.
+          type: str
+        before:
+          description: The value before the phase (int, or str such as C(3 (2)), or C(-) for no value).
+          type: raw
+        after:
+          description: The value after the phase (in check mode, what it would be).
+          type: raw
+    details:
+      description: >-
+        Report sections, by title -- C(Exact groups), C(Templates), C(Template members), C(Coverage),
+        C(Dockerfiles left alone), C(Base images), C(Families needing a person's decision), C(Compose
+        build entries rewritten) and C(Dynamic Dockerfile references (not followed)).
+      returned: when not blocked
+      type: list
+      elements: dict
+      contains:
+        title:
+          description: Title of the section.
+          type: str
+        columns:
+          description: Column headings.
+          type: list
+          elements: str
+        rows:
+          description: Table rows, one list of cells (str, int, float or null) per row; never secret values.
+          type: list
+          elements: list
+        note:
+          description: Text shown above the table.
+          returned: when the section has one
+          type: str
+    files:
+      description: The files the phase changes (in check mode, would change), as in RV(changes).
+      returned: when not blocked
+      type: list
+      elements: dict
+      contains:
+        path:
+          description: Path of the file, relative to O(root).
+          type: str
+        action:
+          description: C(create), C(modify), C(delete) or C(relink).
+          type: str
+    warnings:
+      description: >-
+        The whole text of every warning the module printed (the console shows each on one
+        shortened line).
+      returned: when the module warned
+      type: list
+      elements: str
 errors:
-  description: When blocked, the errors that stopped the phase (path, line, column, kind, message).
+  description: When blocked, the errors that stopped the phase.
   returned: when blocked
   type: list
   elements: dict
+  contains:
+    path:
+      description: The file or folder, relative to O(root).
+      type: str
+    line:
+      description: 1-based line of the problem; null or absent when unknown.
+      type: int
+    column:
+      description: 1-based column of the problem; null or absent when unknown.
+      type: int
+    kind:
+      description: >-
+        Short machine-readable category, for example those of RV(invalid), C(compose_check) (an edited
+        Compose file would not hold the intended data), or C(outside_root) for a change that would act
+        outside the root through a symlink.
+      type: str
+    message:
+      description: What is wrong; never holds a secret value.
+      type: str
 """
 
 
@@ -341,7 +711,7 @@ def _details(plan):
         {"title": "Dockerfiles left alone", "columns": ["path", "status", "reason"],
          "rows": [[x["path"], x["status"], x["reason"]] for x in plan.left_alone]},
         {"title": "Base images", "columns": ["image", "files"], "rows": [[b["image"], b["files"]] for b in plan.base_images],
-         "note": "Input for the seed's master base images."},
+         "note": "Input for shared base images."},
         {"title": "Families needing a person's decision",
          "columns": ["family (first file)", "files", "templated", "left", "differs in"],
          "rows": [[d["family"], d["files"], d["templated"], d["left"], "; ".join(d["differs_in"])] for d in plan.decisions],

@@ -10,7 +10,7 @@ module: env_files
 short_description: Merge the SutazAI environment files into .env.master, .env.production and an example file
 version_added: 0.2.0
 description:
-  - Env phase (seed BACKEND CONFIGURATION CONSOLIDATION, phase 2 "environment files").
+  - Env phase.
   - >-
     Finds every env file under O(root) matching O(patterns) (default C(.env), C(.env.*), C(*.env) in any
     folder and C(config/**/*.env*)). Files ending in C(.example) or C(.template) are not merged; they
@@ -150,6 +150,17 @@ duplicates:
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The env file, relative to O(root).
+      type: str
+    key:
+      description: The key.
+      type: str
+    lines:
+      description: The 1-based lines that assign it, in file order.
+      type: list
+      elements: int
   sample: [{"path": ".env", "key": "REDIS_HOST", "lines": [3, 9]}]
 interpolated_keys:
   description: Keys whose winning value refers to another variable (C($)); see notes.
@@ -157,36 +168,182 @@ interpolated_keys:
   type: list
   elements: str
 compose_rewrites:
-  description: C(env_file) entries rewritten; C(to) is null when a duplicate entry was deleted.
+  description: C(env_file) entries rewritten.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The Compose file, relative to O(root).
+      type: str
+    service:
+      description: The service.
+      type: str
+    from:
+      description: The entry as written; it names an env file the phase removes.
+      type: str
+    to:
+      description: >-
+        The new entry, the path of C(.env.master) relative to the Compose file's folder; null when
+        the entry was deleted because the list already names C(.env.master).
+      type: str
   sample: [{"path": "docker-compose.yml", "service": "backend", "from": "config/environments/backend.env", "to": ".env.master"}]
 invalid:
-  description: Files that could not be used (path, line, column, kind, message); never holds values.
+  description: Files that could not be used; never holds values.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The file or folder, relative to O(root).
+      type: str
+    line:
+      description: 1-based line of the problem; null or absent when unknown.
+      type: int
+    column:
+      description: 1-based column of the problem; null or absent when unknown.
+      type: int
+    kind:
+      description: >-
+        Short machine-readable category, for example C(invalid_env_line), C(control_character),
+        C(not_utf8), C(unreadable), C(symlink_loop), or C(invalid_yaml) for a Compose file.
+      type: str
+    message:
+      description: What is wrong; never holds a secret value.
+      type: str
 skipped_files:
   description:
-    - Tree entries not read (path, reason) -- symlinks, unreadable folders, and names that are not valid
+    - Tree entries not read -- symlinks, unreadable folders, and names that are not valid
       UTF-8 (shown with C(\\xNN) escapes).
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: >-
+        The file or folder, relative to O(root); a name that is not valid UTF-8 is shown with
+        C(\\xNN) escapes.
+      type: str
+    reason:
+      description: >-
+        Why it was not read, for example C(symlink loop), C(symlink points outside the root) or
+        C(virtualenv).
+      type: str
 changes:
-  description: Planned or made changes, C({path, action}) with action create, modify, delete or relink.
+  description: Planned or made changes.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: Path of the file, relative to O(root).
+      type: str
+    action:
+      description: C(create), C(modify), C(delete) or C(relink) (a symlink made or pointed elsewhere).
+      type: str
+      sample: create
 journal:
   description: Path of the run's journal manifest, or null when nothing was written.
   returned: always
   type: str
 summary:
-  description: Phase summary for the run report (phase, status, rows of item/before/after).
+  description: The phase summary for the run report (M(sutazai.consolidation.run_report)).
   returned: always
   type: dict
+  contains:
+    phase:
+      description: The phase name.
+      type: str
+      sample: env
+    status:
+      description: C(would change) (check mode), C(changed), C(unchanged) or C(blocked).
+      type: str
+      sample: would change
+    reason:
+      description: >-
+        Why the phase is blocked, followed by C( -- ) and the errors it found; C(no env file to merge)
+        when there is none.
+      returned: when blocked or when there is no env file to merge
+      type: str
+    rows:
+      description: Rows of the summary table, in display order; empty when the phase stopped before counting.
+      type: list
+      elements: dict
+      contains:
+        item:
+          description: What the row counts.
+          type: str
+        before:
+          description: The value before the phase (int, or str such as C(3 (2)), or C(-) for no value).
+          type: raw
+        after:
+          description: The value after the phase (in check mode, what it would be).
+          type: raw
+    details:
+      description: >-
+        Report sections built from RV(sources), RV(overrides), RV(duplicates), RV(interpolated_keys),
+        RV(compose_rewrites) and RV(invalid) (empty lists give no section).
+      returned: when not blocked and there is an env file to merge
+      type: list
+      elements: dict
+      contains:
+        title:
+          description: Title of the section.
+          type: str
+        columns:
+          description: Column headings.
+          type: list
+          elements: str
+        rows:
+          description: Table rows, one list of cells (str, int, float or null) per row; never secret values.
+          type: list
+          elements: list
+        note:
+          description: Text shown above the table.
+          returned: when the section has one
+          type: str
+    files:
+      description: The files the phase changes (in check mode, would change), as in RV(changes).
+      returned: when not blocked and there is an env file to merge
+      type: list
+      elements: dict
+      contains:
+        path:
+          description: Path of the file, relative to O(root).
+          type: str
+        action:
+          description: C(create), C(modify), C(delete) or C(relink).
+          type: str
+    warnings:
+      description: >-
+        The whole text of every warning the module printed (the console shows each on one
+        shortened line).
+      returned: when the module warned
+      type: list
+      elements: str
+errors:
+  description: When blocked, the errors that stopped the phase.
+  returned: when blocked
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: The file or folder, relative to O(root).
+      type: str
+    line:
+      description: 1-based line of the problem; null or absent when unknown.
+      type: int
+    column:
+      description: 1-based column of the problem; null or absent when unknown.
+      type: int
+    kind:
+      description: >-
+        Short machine-readable category, for example those of RV(invalid), or C(outside_root) for a
+        change that would act outside the root through a symlink.
+      type: str
+    message:
+      description: What is wrong; never holds a secret value.
+      type: str
 """
 
 

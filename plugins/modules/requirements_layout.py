@@ -10,7 +10,7 @@ module: requirements_layout
 short_description: Merge the scattered pip requirements files into one layout under requirements/
 version_added: 0.2.0
 description:
-  - Requirements phase (seed BACKEND CONFIGURATION CONSOLIDATION, Phase 5).
+  - Requirements phase.
   - >-
     Finds every requirements file under O(root) (O(patterns)), never C(MANIFEST.in), never inside
     the backup and report folders, virtualenvs (folders holding C(pyvenv.cfg)) or the folders
@@ -174,7 +174,7 @@ options:
     type: bool
     default: false
 notes:
-  - On the SutazAI v100 corpus (13 files, 401 requirement lines) the module's own work takes well
+  - On a real SutazAI tree (13 files, 401 requirement lines) the module's own work takes well
     under a second; see C(tests/bench).
 seealso:
   - module: sutazai.consolidation.rollback
@@ -208,10 +208,31 @@ blocked:
   returned: always
   type: bool
 layout:
-  description: Per group, the layout file, the source files, the packages before (distinct names
-    in its source files) and the requirement lines written, and other lines (options, editables).
+  description:
+    - The layout, one key per group (C(base), C(backend), ...).
   returned: always
   type: dict
+  contains:
+    <group>:
+      description: One group of the layout.
+      type: dict
+      contains:
+        file:
+          description: The layout file of the group, relative to O(root).
+          type: str
+        sources:
+          description: The source files of the group.
+          type: list
+          elements: str
+        packages_before:
+          description: Distinct package names in its source files.
+          type: int
+        packages:
+          description: Requirement lines written to its layout file.
+          type: int
+        other_lines:
+          description: Other lines written (options, editables, constraints).
+          type: int
   sample:
     backend:
       file: requirements/backend.txt
@@ -220,19 +241,64 @@ layout:
       packages: 10
       other_lines: 0
 files:
-  description: Source files read (path, group, requirements, includes, unparsed).
+  description: Source files read.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The source file, relative to O(root).
+      type: str
+    group:
+      description: Its group.
+      type: str
+    requirements:
+      description: Requirement lines read from it (includes read through C(-r) counted).
+      type: int
+    includes:
+      description: The files it includes through C(-r), sorted.
+      type: list
+      elements: str
+    unparsed:
+      description: Lines of it that are not requirements (kept verbatim, commented out).
+      type: int
   sample: [{path: backend/requirements.txt, group: backend, requirements: 45, includes: [], unparsed: 0}]
 conflicts:
   description:
-    - Unresolved conflicts, one per package and marker (package, marker, reason C(specifiers) or
-      C(urls), groups, requirements of specifier, url and sources C(file:line)).
+    - Unresolved conflicts, one per package and marker.
     - Non-empty means nothing was written.
   returned: always
   type: list
   elements: dict
+  contains:
+    package:
+      description: The package name (canonicalized).
+      type: str
+    marker:
+      description: The environment marker the conflict holds under; empty for unmarked lines.
+      type: str
+    reason:
+      description: C(specifiers) (no version satisfies them all) or C(urls) (two different direct URLs).
+      type: str
+    groups:
+      description: The groups in which the requirements cannot all hold.
+      type: list
+      elements: str
+    requirements:
+      description: The distinct requirements, one per specifier and URL.
+      type: list
+      elements: dict
+      contains:
+        specifier:
+          description: The specifier set, for example C(==0.104.1); empty for any version.
+          type: str
+        url:
+          description: The direct URL (C(name @ url)), or null.
+          type: str
+        sources:
+          description: Where it is required, as C(file:line), with C( (via file)) for a line read through C(-r).
+          type: list
+          elements: str
   sample:
     - package: fastapi
       marker: ""
@@ -242,16 +308,72 @@ conflicts:
         - {specifier: "==0.104.1", url: null, sources: ["docker/base/base-requirements.txt:1"]}
         - {specifier: "==0.115.6", url: null, sources: ["backend/requirements.txt:6"]}
 conflicts_found:
-  description: All conflicts in the source files, before O(pins) and O(resolve) (same shape as RV(conflicts)).
+  description: All conflicts in the source files, before O(pins) and O(resolve) (the same shape as RV(conflicts)).
   returned: always
   type: list
   elements: dict
+  contains:
+    package:
+      description: The package name (canonicalized).
+      type: str
+    marker:
+      description: The environment marker the conflict holds under; empty for unmarked lines.
+      type: str
+    reason:
+      description: C(specifiers) (no version satisfies them all) or C(urls) (two different direct URLs).
+      type: str
+    groups:
+      description: The groups in which the requirements cannot all hold.
+      type: list
+      elements: str
+    requirements:
+      description: The distinct requirements, one per specifier and URL.
+      type: list
+      elements: dict
+      contains:
+        specifier:
+          description: The specifier set, for example C(==0.104.1); empty for any version.
+          type: str
+        url:
+          description: The direct URL (C(name @ url)), or null.
+          type: str
+        sources:
+          description: Where it is required, as C(file:line), with C( (via file)) for a line read through C(-r).
+          type: list
+          elements: str
 resolutions:
-  description: Every pin or newest resolution (package, method, specifier, conflict, replaced
-    specifiers with their sources).
+  description: Every pin or newest resolution.
   returned: always
   type: list
   elements: dict
+  contains:
+    package:
+      description: The package name (canonicalized).
+      type: str
+    method:
+      description: C(pin) (from O(pins)) or C(newest) (O(resolve=newest)).
+      type: str
+    specifier:
+      description: The specifier written for every requirement of the package; empty for any version.
+      type: str
+    conflict:
+      description: Whether the package had a conflict (false for a pin of a package without one).
+      type: bool
+    replaced:
+      description: The requirements it replaced.
+      type: list
+      elements: dict
+      contains:
+        specifier:
+          description: The specifier set, for example C(==0.104.1); empty for any version.
+          type: str
+        url:
+          description: The direct URL (C(name @ url)), or null.
+          type: str
+        sources:
+          description: Where it is required, as C(file:line), with C( (via file)) for a line read through C(-r).
+          type: list
+          elements: str
   sample:
     - package: fastapi
       method: newest
@@ -269,11 +391,29 @@ unused_pins:
   type: list
   elements: str
 unparsed:
-  description: Lines kept verbatim (commented out) because they are not requirements (path, line,
-    via, group, text, message).
+  description: Lines kept verbatim (commented out) because they are not requirements.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The file holding the line, relative to O(root).
+      type: str
+    line:
+      description: 1-based line.
+      type: int
+    via:
+      description: The source file that includes it through C(-r), or null when it is a source itself.
+      type: str
+    group:
+      description: The group of its source.
+      type: str
+    text:
+      description: The line as written (redacted when it looks like it holds a secret).
+      type: str
+    message:
+      description: Why it is not a requirement (the parser's message).
+      type: str
   sample:
     - path: requirements/requirements-base.txt
       line: 78
@@ -287,12 +427,35 @@ hoisted:
   type: list
   elements: str
 proof:
-  description: Per group and package, whether the layout still expresses what the sources asked
-    for (status C(kept), C(resolved) or C(lost)), with the sources, the specifiers required and the
-    lines written. Empty when the phase is blocked before the proof.
+  description:
+    - Per group and package, whether the layout still expresses what the sources asked for.
+      Empty when the phase is blocked before the proof.
   returned: always
   type: list
   elements: dict
+  contains:
+    group:
+      description: The group.
+      type: str
+    package:
+      description: The package name (for a line that is not a requirement, its text or kind).
+      type: str
+    status:
+      description: C(kept), C(resolved) (a pin or resolution replaced the specifier) or C(lost).
+      type: str
+    sources:
+      description: Where the sources require it, as C(file:line).
+      type: list
+      elements: str
+    required:
+      description: The specifiers (or C(@ url)) the sources require.
+      type: list
+      elements: str
+    written:
+      description: >-
+        The layout lines that express it, each as the layout file, a colon and the line.
+      type: list
+      elements: str
   sample:
     - group: backend
       package: fastapi
@@ -301,22 +464,70 @@ proof:
       required: ["==0.115.6"]
       written: ["requirements/base.txt: fastapi==0.115.6"]
 dockerfile_references:
-  description: Dockerfile instructions naming requirements files (path, line, instruction
-    C(COPY)/C(ADD)/C(RUN), files as written, sources they may name). Reported, not changed.
+  description: Dockerfile instructions naming requirements files. Reported, not changed.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The Dockerfile, relative to O(root).
+      type: str
+    line:
+      description: 1-based line of the instruction.
+      type: int
+    instruction:
+      description: C(COPY), C(ADD) or C(RUN).
+      type: str
+    files:
+      description: The requirements files as the instruction writes them.
+      type: list
+      elements: str
+    sources:
+      description: The source files they may name, relative to O(root).
+      type: list
+      elements: str
   sample: [{path: backend/Dockerfile, line: 4, instruction: COPY, files: [requirements.txt], sources: [backend/requirements.txt]}]
 overwritten:
   description:
-    - Layout paths that held an original file, read as a source (group) or used as constraints
-      (constraints_only) before the layout replaces it; preserved_as names the kept copy (or null),
-      references lists the files that name it (path, line, option C(-r)/C(-c), action), and
-      dockerfile_references the Dockerfile instructions that copy or install it (C(path:line)).
+    - Layout paths that held an original file before the layout replaces it.
     - Empty once the layout files are in place (later runs).
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The layout path, relative to O(root).
+      type: str
+    group:
+      description: The group it is read as a source of; null when it is not a source itself.
+      type: str
+    constraints_only:
+      description: Whether it is only used as constraints (C(-c)).
+      type: bool
+    preserved_as:
+      description: The kept copy of the original (C(<name>.original.txt)), or null.
+      type: str
+    references:
+      description: The files that name it.
+      type: list
+      elements: dict
+      contains:
+        path:
+          description: The file, relative to O(root).
+          type: str
+        line:
+          description: 1-based line, or null for a layout file that will name it.
+          type: int
+        option:
+          description: C(-r) or C(-c).
+          type: str
+        action:
+          description: What happens to the reference, for example C(names the copy requirements/base.original.txt).
+          type: str
+    dockerfile_references:
+      description: The Dockerfile instructions that copy or install it, as C(path:line).
+      type: list
+      elements: str
   sample:
     - path: requirements/base.txt
       group: base
@@ -325,52 +536,244 @@ overwritten:
       references: [{path: requirements/prod.txt, line: 6, option: "-r", action: "names the copy requirements/base.original.txt"}]
       dockerfile_references: ["frontend/Dockerfile:8"]
 rewritten_references:
-  description: C(-r)/C(-c) options of kept files rewritten to the copy of a replaced original
-    (path, line, option, old, new).
+  description: C(-r)/C(-c) options of kept files rewritten to the copy of a replaced original.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The file, relative to O(root).
+      type: str
+    line:
+      description: 1-based line.
+      type: int
+    option:
+      description: C(include) (C(-r)) or C(constraint) (C(-c)).
+      type: str
+    old:
+      description: The line before.
+      type: str
+    new:
+      description: The line after.
+      type: str
   sample: [{path: requirements/prod.txt, line: 6, option: include, old: "-r base.txt", new: "-r base.original.txt"}]
 kept_sources:
-  description: With O(remove_sources), sources not removed and why (path, reason).
+  description: With O(remove_sources), sources not removed and why.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The source file, relative to O(root).
+      type: str
+    reason:
+      description: Why it is kept, for example its use as a constraints file or a Dockerfile reference.
+      type: str
 notes:
-  description: Other findings (path or null, message), e.g. hashes dropped for another version.
+  description: Other findings, e.g. hashes dropped for another version.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The file concerned, relative to O(root), or null.
+      type: str
+    message:
+      description: The finding.
+      type: str
 skipped_files:
-  description: Tree entries not read (path, reason), e.g. symlink loops, symlinks read at their target.
+  description: Tree entries not read, e.g. symlink loops, symlinks read at their target.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: >-
+        The file or folder, relative to O(root); a name that is not valid UTF-8 is shown with
+        C(\\xNN) escapes.
+      type: str
+    reason:
+      description: >-
+        Why it was not read, for example C(symlink loop), C(symlink points outside the root) or
+        C(virtualenv).
+      type: str
 stats:
-  description: Counts (sources, layout_files, dockerfiles, included_files, requirement_lines,
-    carried_over, unparsed, conflicts_found, conflicts, resolutions, hoisted,
-    dockerfile_references, lost, overwritten, preserved, rewritten_references, packages per group).
+  description: Counts; empty when the phase is blocked before counting (a source could not be read).
   returned: always
   type: dict
+  contains:
+    sources:
+      description: Source files read.
+      type: int
+    layout_files:
+      description: Layout files of an earlier run found in O(output_dir).
+      type: int
+    dockerfiles:
+      description: Dockerfiles read for references.
+      type: int
+    included_files:
+      description: Files read through C(-r) includes.
+      type: int
+    requirement_lines:
+      description: Requirement lines read.
+      type: int
+    carried_over:
+      description: Lines carried over from earlier layout files whose source is gone.
+      type: int
+    unparsed:
+      description: Entries of RV(unparsed).
+      type: int
+    conflicts_found:
+      description: Entries of RV(conflicts_found).
+      type: int
+    conflicts:
+      description: Entries of RV(conflicts).
+      type: int
+    resolutions:
+      description: Entries of RV(resolutions).
+      type: int
+    hoisted:
+      description: Entries of RV(hoisted).
+      type: int
+    dockerfile_references:
+      description: Entries of RV(dockerfile_references).
+      type: int
+    lost:
+      description: Requirements the proof found missing from the layout (0, or nothing is written).
+      type: int
+    overwritten:
+      description: Entries of RV(overwritten).
+      type: int
+    preserved:
+      description: Kept copies of replaced originals (C(<name>.original.txt)), existing or planned.
+      type: int
+    rewritten_references:
+      description: Entries of RV(rewritten_references).
+      type: int
+    packages:
+      description: Requirement lines written, one key per group.
+      type: dict
+      contains:
+        <group>:
+          description: Requirement lines written to the group's layout file.
+          type: int
 changes:
   description: Files created, modified or deleted (or that would be, in check mode).
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: Path of the file, relative to O(root).
+      type: str
+    action:
+      description: C(create), C(modify), C(delete) or C(relink) (a symlink made or pointed elsewhere).
+      type: str
+      sample: create
   sample: [{path: requirements/base.txt, action: create}]
 journal:
   description: Path of the run's journal manifest when changes were made, else null.
   returned: always
   type: str
 summary:
-  description: Rows for the run summary table (phase, status, rows of item/before/after).
+  description: The phase summary for the run report (M(sutazai.consolidation.run_report)).
   returned: always
   type: dict
+  contains:
+    phase:
+      description: The phase name.
+      type: str
+      sample: requirements
+    status:
+      description: C(would change) (check mode), C(changed), C(unchanged) or C(blocked).
+      type: str
+      sample: would change
+    reason:
+      description: >-
+        Why the phase is blocked, followed by C( -- ) and the errors it found; C(no requirements file
+        found) when there is nothing to consolidate.
+      returned: when blocked or when no requirements file is found
+      type: str
+    rows:
+      description: Rows of the summary table, in display order; empty when the phase stopped before counting.
+      type: list
+      elements: dict
+      contains:
+        item:
+          description: What the row counts.
+          type: str
+        before:
+          description: The value before the phase (int, or str such as C(3 (2)), or C(-) for no value).
+          type: raw
+        after:
+          description: The value after the phase (in check mode, what it would be).
+          type: raw
+    details:
+      description: >-
+        Report sections built from RV(conflicts), RV(unresolvable), RV(resolutions), RV(unparsed),
+        RV(kept_sources) and RV(notes) (empty lists give no section).
+      returned: when not blocked
+      type: list
+      elements: dict
+      contains:
+        title:
+          description: Title of the section.
+          type: str
+        columns:
+          description: Column headings.
+          type: list
+          elements: str
+        rows:
+          description: Table rows, one list of cells (str, int, float or null) per row; never secret values.
+          type: list
+          elements: list
+        note:
+          description: Text shown above the table.
+          returned: when the section has one
+          type: str
+    files:
+      description: The files the phase changes (in check mode, would change), as in RV(changes).
+      returned: when not blocked
+      type: list
+      elements: dict
+      contains:
+        path:
+          description: Path of the file, relative to O(root).
+          type: str
+        action:
+          description: C(create), C(modify), C(delete) or C(relink).
+          type: str
+    warnings:
+      description: >-
+        The whole text of every warning the module printed (the console shows each on one
+        shortened line).
+      returned: when the module warned
+      type: list
+      elements: str
 errors:
-  description: When blocked, the errors that stopped the phase (path, line, column, kind, message).
+  description: When blocked, the errors that stopped the phase.
   returned: when blocked
   type: list
   elements: dict
+  contains:
+    path:
+      description: The file or folder, relative to O(root); null when the error concerns no single file.
+      type: str
+    line:
+      description: 1-based line of the problem; null or absent when unknown.
+      type: int
+    column:
+      description: 1-based column of the problem; null or absent when unknown.
+      type: int
+    kind:
+      description: >-
+        Short machine-readable category, for example C(unreadable), C(not_utf8), C(symlink_loop),
+        C(outside_root), C(overwrite), C(reference), C(conflict) (a conflict no pin or resolution
+        settles) or C(lost) (the proof found a requirement missing from the layout).
+      type: str
+    message:
+      description: What is wrong; never holds a secret value.
+      type: str
 """
 
 

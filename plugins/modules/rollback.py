@@ -92,23 +92,91 @@ run_id:
   returned: always
   type: str
 actions:
-  description: One item per path restored (path and action restore, remove, rmdir, relink, mkdir or remove_temp).
+  description: >-
+    One item per path restored, in the order they are undone (temporary files first, then the
+    newest change first).
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The path, relative to O(root).
+      type: str
+    action:
+      description: >-
+        C(restore) (a file put back from its backup copy), C(remove) (a file or link the run
+        created), C(rmdir) (a folder the run created), C(relink) (a symlink put back as it was),
+        C(mkdir) (a folder made again) or C(remove_temp) (a temporary file an interrupted run left).
+      type: str
   sample: [{path: config/agents/master_registry.json, action: remove}]
 conflicts:
-  description: Paths changed since the run or leading out of the root (path, reason, expected and found type/sha256).
+  description: Paths changed since the run or leading out of the root; nothing is restored while there is one.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The path, relative to O(root).
+      type: str
+    reason:
+      description: C(changed since the run) (see O(force)), or C(outside the root) with what leads out.
+      type: str
+    expected:
+      description: What the run left there; null when unknown.
+      type: dict
+      contains:
+        type:
+          description: C(absent), C(file), C(symlink) or C(dir).
+          type: str
+        sha256:
+          description: The first 16 hex digits of the file's sha256, or null.
+          type: str
+        link_target:
+          description: The symlink's target, or null.
+          type: str
+    found:
+      description: What is there now; null when not examined (a path leading out of the root).
+      type: dict
+      contains:
+        type:
+          description: C(absent), C(file), C(symlink) or C(dir).
+          type: str
+        sha256:
+          description: The first 16 hex digits of the file's sha256, or null.
+          type: str
+        link_target:
+          description: The symlink's target, or null.
+          type: str
 runs:
-  description: >-
-    Every run found under O(backup_root) (run_id, created, rolled_back, complete, entries, error), oldest
-    first; C(error) names what is wrong with a corrupt or tampered manifest.
+  description: Every run found under O(backup_root), oldest first.
   returned: always
   type: list
   elements: dict
+  contains:
+    run_id:
+      description: The run id (the folder name for a manifest that cannot be read).
+      type: str
+    created:
+      description: When the run started (ISO-8601 UTC); empty when unknown.
+      type: str
+    created_ns:
+      description: The start time in nanoseconds since the epoch (it orders the runs); 0 when unknown.
+      type: int
+    rolled_back:
+      description: When the run was rolled back (ISO-8601 UTC), or null.
+      type: str
+    complete:
+      description: Whether the run ended (false for an interrupted run).
+      type: bool
+    root:
+      description: The root the run changed, or null when unknown.
+      type: str
+    entries:
+      description: Number of changes the journal holds.
+      type: int
+    error:
+      description: What is wrong with a corrupt or tampered manifest (such a run is never rolled back), else null.
+      type: str
 """
 
 import os

@@ -90,12 +90,24 @@ EXAMPLES = r"""
 
 RETURN = r"""
 lock:
-  description: The lock as held after the task (absent after O(state=unlocked)).
+  description:
+    - The lock as held after the task.
+    - Null after O(state=unlocked), unless another run holds the lock (then its lock), and null in
+      check mode while this run does not hold it yet.
   returned: always
   type: dict
   contains:
+    format:
+      description: Version of the lock file layout (1).
+      type: int
     run_id:
-      description: Run holding the lock.
+      description: Run holding the lock; null for a lock file that cannot be read.
+      type: str
+    root:
+      description: The platform root it locks (absolute).
+      type: str
+    backup_root:
+      description: The holder's backup folder (absolute), or null.
       type: str
     host:
       description: Host name of the holder.
@@ -103,13 +115,61 @@ lock:
     pid:
       description: Process id of the holder's C(ansible-playbook).
       type: int
+    pid_start:
+      description: Start time of that process in clock ticks since boot (tells a reused PID apart), or null.
+      type: int
     started:
       description: Start time of the holder (ISO-8601 UTC).
       type: str
+    kind:
+      description: >-
+        C(consolidate) (a play), C(rollback) or C(phase) (a phase module called without a run id,
+        holding the lock for its own call).
+      type: str
+    corrupt:
+      description: True for a lock file that is not valid JSON (the other keys are then absent).
+      returned: when the lock file cannot be read
+      type: bool
+  sample: {format: 1, run_id: 20261121T101500Z-3fa2c1, root: /opt/sutazaiapp, backup_root: /opt/sutazaiapp/backups,
+           host: controller, pid: 4242, pid_start: 912345, started: "2026-11-21T10:15:00Z", kind: consolidate}
 broken:
-  description: The lock removed by O(break_lock), or null.
+  description: The lock removed by O(break_lock) (in check mode, that would be), or null.
   returned: always
   type: dict
+  contains:
+    format:
+      description: Version of the lock file layout (1).
+      type: int
+    run_id:
+      description: Run holding the lock; null for a lock file that cannot be read.
+      type: str
+    root:
+      description: The platform root it locks (absolute).
+      type: str
+    backup_root:
+      description: The holder's backup folder (absolute), or null.
+      type: str
+    host:
+      description: Host name of the holder.
+      type: str
+    pid:
+      description: Process id of the holder's C(ansible-playbook).
+      type: int
+    pid_start:
+      description: Start time of that process in clock ticks since boot (tells a reused PID apart), or null.
+      type: int
+    started:
+      description: Start time of the holder (ISO-8601 UTC).
+      type: str
+    kind:
+      description: >-
+        C(consolidate) (a play), C(rollback) or C(phase) (a phase module called without a run id,
+        holding the lock for its own call).
+      type: str
+    corrupt:
+      description: True for a lock file that is not valid JSON (the other keys are then absent).
+      returned: when the lock file cannot be read
+      type: bool
 accepted:
   description: Run ids of interrupted runs accepted by O(accept_incomplete).
   returned: always

@@ -10,9 +10,9 @@ module: script_catalog
 short_description: Inventory the SutazAI scripts, merge proven duplicates, archive unused ones, generate the deploy script
 version_added: 0.3.0
 description:
-  - Scripts phase (seed ULTRA ARCHITECT SYNTHESIS ACTION PLAN, phase 3). The seed's own method
-    (grouping Python scripts by function names, renaming by md5) merges different scripts and
-    breaks references; it is not used. On the real v76 tree (444 scripts, all byte-unique, no
+  - Scripts phase. Scripts are merged only when they are proven equal; grouping Python scripts
+    by function names or renaming them by md5 would merge different scripts and break
+    references, so neither is done. On a real SutazAI tree (444 scripts, all byte-unique, no
     two with the same AST) this module merges nothing and shows purposes and near duplicates
     instead, so a person can see where purposes overlap.
   - >-
@@ -152,7 +152,7 @@ options:
     type: str
     default: sutazai.consolidation
 notes:
-  - On a generated tree of the real v76 size (about 5,400 files, 444 scripts) the module works
+  - On a generated tree of about 5,400 files and 444 scripts the module works
     well under 2 seconds in check mode; see C(tests/bench/).
 seealso:
   - module: sutazai.consolidation.rollback
@@ -184,6 +184,52 @@ stats:
   description: Counts of the phase.
   returned: when not blocked
   type: dict
+  contains:
+    scripts:
+      description: Scripts inventoried.
+      type: int
+    python:
+      description: Python scripts among them.
+      type: int
+    shell:
+      description: Shell scripts among them.
+      type: int
+    files_scanned:
+      description: Files searched for references.
+      type: int
+    references:
+      description: References found, over all scripts.
+      type: int
+    duplicate_groups:
+      description: Groups of scripts proven equal (entries of RV(duplicates)).
+      type: int
+    removed:
+      description: Duplicates removed (in check mode, that would be).
+      type: int
+    kept_duplicates:
+      description: Duplicates kept, with the reason, in RV(duplicates).
+      type: int
+    references_rewritten:
+      description: References rewritten to the canonical copy.
+      type: int
+    files_rewritten:
+      description: Files whose references are rewritten.
+      type: int
+    near_duplicates:
+      description: Near-duplicate pairs (entries of RV(near_duplicates)).
+      type: int
+    unreferenced:
+      description: Scripts referenced by nothing but docs.
+      type: int
+    archived:
+      description: Scripts moved to O(archive_dir) (in check mode, that would be).
+      type: int
+    unparsed:
+      description: Python scripts that do not parse (entries of RV(unparsed)).
+      type: int
+    linked:
+      description: Scripts reached through a symlink.
+      type: int
   sample:
     scripts: 444
     python: 207
@@ -205,6 +251,57 @@ inventory:
   returned: when not blocked
   type: list
   elements: dict
+  contains:
+    path:
+      description: The script, relative to O(root).
+      type: str
+    kind:
+      description: C(python) or C(shell).
+      type: str
+    category:
+      description: The first folder under the script root; C((top)) for a file directly in it.
+      type: str
+    size:
+      description: Size in bytes.
+      type: int
+    mode:
+      description: File mode, four octal digits.
+      type: str
+    purpose:
+      description: One line (at most 100 characters) saying what the script does; empty when none is found.
+      type: str
+    references:
+      description: Counts of the references to the script, one key per kind of referencing file.
+      type: dict
+      contains:
+        <kind>:
+          description: >-
+            References from files of that kind (C(compose), C(ci), C(makefile), C(dockerfile), C(script),
+            C(config), C(symlink), C(docs)), folder references included; C(possible) counts the mentions of
+            the bare file name, which keep nothing in use.
+          type: int
+    linked:
+      description: Whether the script is reached through a symlink.
+      type: bool
+    parse_error:
+      description: Why a Python script does not parse, or null.
+      type: dict
+      contains:
+        path:
+          description: The script, relative to O(root).
+          type: str
+        line:
+          description: 1-based line of the syntax error; null or absent when unknown.
+          type: int
+        column:
+          description: 1-based column of the syntax error; null or absent when unknown.
+          type: int
+        kind:
+          description: Always C(python_syntax).
+          type: str
+        message:
+          description: The parser's message.
+          type: str
   sample:
     - path: scripts/deployment/deploy.sh
       kind: shell
@@ -216,12 +313,38 @@ inventory:
       linked: false
       parse_error: null
 duplicates:
-  description:
-    - Groups proven equal. Each member's C(action) is C(canonical), C(removed) or C(kept) (with
-      the C(reason)); C(proof) is the rule proven for that member.
+  description: Groups proven equal, sorted by canonical path.
   returned: when not blocked
   type: list
   elements: dict
+  contains:
+    rule:
+      description: >-
+        The rule proven, C(bytes) (identical files), C(python-ast) or C(shell-normal); rules of several
+        members are joined with C(+).
+      type: str
+    canonical:
+      description: The copy that stays, relative to O(root).
+      type: str
+    members:
+      description: Every member, the canonical copy first.
+      type: list
+      elements: dict
+      contains:
+        path:
+          description: The member, relative to O(root).
+          type: str
+        action:
+          description: C(canonical), C(removed) or C(kept).
+          type: str
+        proof:
+          description: >-
+            The rule proven for the member (C(bytes), C(python-ast) or C(shell-normal)); null for the
+            canonical.
+          type: str
+        reason:
+          description: Why the member is kept; null unless the action is C(kept).
+          type: str
   sample:
     - rule: bytes
       canonical: scripts/utils/backup.sh
@@ -233,12 +356,38 @@ near_duplicates:
   returned: when not blocked
   type: list
   elements: dict
+  contains:
+    a:
+      description: The first script, relative to O(root).
+      type: str
+    b:
+      description: The second script.
+      type: str
+    score:
+      description: Token-shingle Jaccard similarity, from O(near_threshold) to 1.
+      type: float
   sample: [{a: scripts/monitoring/check_a.py, b: scripts/monitoring/check_b.py, score: 0.874}]
 references_rewritten:
-  description: Every rewritten reference (file, line, kind of file, old and new path text).
+  description: Every rewritten reference.
   returned: when not blocked
   type: list
   elements: dict
+  contains:
+    file:
+      description: The file holding the reference, relative to O(root).
+      type: str
+    line:
+      description: 1-based line of the reference.
+      type: int
+    kind:
+      description: Kind of the file (compose, ci, makefile, dockerfile, script, config, docs).
+      type: str
+    old:
+      description: The path text before.
+      type: str
+    new:
+      description: The path text after.
+      type: str
   sample: [{file: Makefile, line: 12, kind: makefile, old: scripts/legacy/backup.sh, new: scripts/utils/backup.sh}]
 references:
   description:
@@ -283,43 +432,208 @@ references:
     - {folder: scripts/monitoring, scripts: 14, source: docker-compose.yml, line: 88, kind: compose, form: folder,
        rewritable: false, note: "folder reference (scripts/monitoring)"}
 archive:
-  description: Archive moves (from, to) made or planned, and unreferenced scripts left in place (path, reason).
+  description: Archive moves made or planned, and unreferenced scripts left in place.
   returned: when not blocked
   type: dict
+  contains:
+    moves:
+      description: The scripts moved to O(archive_dir) (in check mode, that would be).
+      type: list
+      elements: dict
+      contains:
+        from:
+          description: The script, relative to O(root).
+          type: str
+        to:
+          description: Its path in the archive, relative to O(root).
+          type: str
+    left:
+      description: Unreferenced scripts not moved, and why.
+      type: list
+      elements: dict
+      contains:
+        path:
+          description: The script, relative to O(root).
+          type: str
+        reason:
+          description: Why it stays.
+          type: str
+    unreferenced:
+      description: Scripts referenced by nothing but docs (after the merge).
+      type: list
+      elements: str
   sample: {moves: [{from: scripts/old/x.sh, to: _archive/scripts/old/x.sh}], left: [], unreferenced: [scripts/old/x.sh]}
 unparsed:
-  description: Python scripts that do not parse (path, line, column, kind, message); compared byte-wise only.
+  description: Python scripts that do not parse; compared byte-wise only.
   returned: when not blocked
   type: list
   elements: dict
+  contains:
+    path:
+      description: The script, relative to O(root).
+      type: str
+    line:
+      description: 1-based line of the syntax error; null or absent when unknown.
+      type: int
+    column:
+      description: 1-based column of the syntax error; null or absent when unknown.
+      type: int
+    kind:
+      description: Always C(python_syntax).
+      type: str
+    message:
+      description: The parser's message.
+      type: str
 deploy_master:
-  description: The master deployment script (path, status created, updated, unchanged, left alone or disabled, reason).
+  description: The master deployment script (O(deploy_master_path)).
   returned: always
   type: dict
+  contains:
+    path:
+      description: Its path, relative to O(root).
+      type: str
+    status:
+      description: >-
+        C(created), C(updated), C(unchanged) (in check mode, what would happen), C(left alone) (another
+        file is there, or its folder leads out of the root) or C(disabled) (O(deploy_master=false)).
+      type: str
+    reason:
+      description: Why it is left alone; null otherwise.
+      type: str
   sample: {path: scripts/deployment/deploy-master.sh, status: created, reason: null}
 changes:
   description: Files created, modified or deleted (or that would be, in check mode).
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: Path of the file, relative to O(root).
+      type: str
+    action:
+      description: C(create), C(modify), C(delete) or C(relink) (a symlink made or pointed elsewhere).
+      type: str
+      sample: create
 skipped_files:
-  description: Tree entries and files not read (path, reason).
+  description: Tree entries and files not read.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: >-
+        The file or folder, relative to O(root); a name that is not valid UTF-8 is shown with
+        C(\\xNN) escapes.
+      type: str
+    reason:
+      description: >-
+        Why it was not read, for example C(symlink loop), C(symlink points outside the root) or
+        C(virtualenv).
+      type: str
 journal:
   description: Path of the run's journal manifest when changes were made, else null.
   returned: always
   type: str
 summary:
-  description: Rows for the run summary table (phase, status, rows of item/before/after) and the report detail sections.
+  description: The phase summary for the run report (M(sutazai.consolidation.run_report)).
   returned: always
   type: dict
+  contains:
+    phase:
+      description: The phase name.
+      type: str
+      sample: scripts
+    status:
+      description: C(would change) (check mode), C(changed), C(unchanged) or C(blocked).
+      type: str
+      sample: would change
+    reason:
+      description: >-
+        Why the phase is blocked, followed by C( -- ) and the errors it found.
+      returned: when blocked
+      type: str
+    rows:
+      description: Rows of the summary table, in display order; empty when the phase stopped before counting.
+      type: list
+      elements: dict
+      contains:
+        item:
+          description: What the row counts.
+          type: str
+        before:
+          description: The value before the phase (int, or str such as C(3 (2)), or C(-) for no value).
+          type: raw
+        after:
+          description: The value after the phase (in check mode, what it would be).
+          type: raw
+    details:
+      description: >-
+        Report sections, by title -- C(Script inventory), C(Duplicate groups (proven equal)),
+        C(References rewritten), the near duplicates, C(Scripts stating the same purpose), C(Python
+        scripts that do not parse (compared byte-wise only)), the archive move map or the unreferenced
+        scripts, C(References) and C(Master deployment script).
+      returned: when not blocked
+      type: list
+      elements: dict
+      contains:
+        title:
+          description: Title of the section.
+          type: str
+        columns:
+          description: Column headings.
+          type: list
+          elements: str
+        rows:
+          description: Table rows, one list of cells (str, int, float or null) per row; never secret values.
+          type: list
+          elements: list
+        note:
+          description: Text shown above the table.
+          returned: when the section has one
+          type: str
+    files:
+      description: The files the phase changes (in check mode, would change), as in RV(changes).
+      returned: when not blocked
+      type: list
+      elements: dict
+      contains:
+        path:
+          description: Path of the file, relative to O(root).
+          type: str
+        action:
+          description: C(create), C(modify), C(delete) or C(relink).
+          type: str
+    warnings:
+      description: >-
+        The whole text of every warning the module printed (the console shows each on one
+        shortened line).
+      returned: when the module warned
+      type: list
+      elements: str
 errors:
-  description: When blocked, the errors that stopped the phase (path, line, column, kind, message).
+  description: When blocked, the errors that stopped the phase.
   returned: when blocked
   type: list
   elements: dict
+  contains:
+    path:
+      description: The file or folder, relative to O(root).
+      type: str
+    line:
+      description: 1-based line of the problem; null or absent when unknown.
+      type: int
+    column:
+      description: 1-based column of the problem; null or absent when unknown.
+      type: int
+    kind:
+      description: >-
+        Short machine-readable category, for example C(unreadable), C(not_utf8), C(symlink_loop),
+        C(proof_failed), or C(outside_root) for a change that would act outside the root through a
+        symlink.
+      type: str
+    message:
+      description: What is wrong; never holds a secret value.
+      type: str
 """
 
 import os

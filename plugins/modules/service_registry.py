@@ -10,8 +10,7 @@ module: service_registry
 short_description: Build one service registry from the SutazAI compose files and port/service registries
 version_added: 0.2.0
 description:
-  - Services phase (seeds BACKEND CONFIGURATION CONSOLIDATION and ARCHITECTURE FIX ACTION PLAN,
-    port registry and service mesh).
+  - Services phase (service registry, port registry and service mesh).
   - >-
     Reads every compose file under O(root) (names C(docker-compose*.yml), C(compose*.yaml) and
     the like; backups and reports excluded; a symlinked compose file whose target is also walked
@@ -85,7 +84,7 @@ description:
     copied to O(archive_dir) and is read from there on later runs, so its claims stay in the
     registry and a second run changes nothing.
   - >-
-    With O(archive_mesh) (the seed's "Option A": no service mesh), each of O(mesh_files) that
+    With O(archive_mesh) (the platform runs without a service mesh), each of O(mesh_files) that
     exists moves to O(archive_dir) (a new file there plus the removal of the old one, both
     journaled, so rollback restores both). Archived consul files stay registry sources,
     read from the archive under their original names.
@@ -244,21 +243,62 @@ services:
   description:
     - One entry per compose service, sorted by group then name; the targets of the config
       phase's connection checks. Empty when blocked.
-    - C(name) compose service name; C(group); C(host) address of the published port
-      (C(127.0.0.1) when published on all addresses, else the C(host_ip); null when nothing
-      is published); C(port) published host port (int or null); C(internal_port) container
-      port (int or null; from the first published mapping, else ports/expose, else a
-      registry); C(protocol) tcp, udp or sctp; C(image) (str or null).
-    - C(check) how to probe it -- C(postgresql) (log in, C(SELECT 1)), C(redis) (C(PING)),
-      C(http) (GET C(health_check.url)), C(tcp) (connect to host:port) or C(none) (nothing published).
-    - C(health_check) -- C(type) http, tcp, command, disabled, image (the image's own) or
-      none; C(endpoint) path for http (str or null); C(port) container port it checks (int
-      or null); C(url) C(http://host:published_port/endpoint) when that port is published,
-      else null; C(command) program name of a command check (never its arguments); C(source)
-      C(compose) or the registry file it came from.
   returned: always
   type: list
   elements: dict
+  contains:
+    name:
+      description: The compose service name.
+      type: str
+    group:
+      description: Its group in the registry.
+      type: str
+    host:
+      description: >-
+        Address of the published port (C(127.0.0.1) when published on all addresses, else the
+        C(host_ip)); null when nothing is published.
+      type: str
+    port:
+      description: The published host port, or null.
+      type: int
+    internal_port:
+      description: >-
+        The container port, or null (from the first published mapping, else C(ports)/C(expose), else
+        a registry).
+      type: int
+    protocol:
+      description: C(tcp), C(udp) or C(sctp).
+      type: str
+    check:
+      description: >-
+        How to probe it -- C(postgresql) (log in, C(SELECT 1)), C(redis) (C(PING)), C(http) (GET
+        RV(services[].health_check.url)), C(tcp) (connect to host:port) or C(none) (nothing published).
+      type: str
+    image:
+      description: The image, or null.
+      type: str
+    health_check:
+      description: The service's health check.
+      type: dict
+      contains:
+        type:
+          description: C(http), C(tcp), C(command), C(disabled), C(image) (the image's own) or C(none).
+          type: str
+        endpoint:
+          description: The path of an http check, or null.
+          type: str
+        port:
+          description: The container port it checks, or null.
+          type: int
+        url:
+          description: C(http://host:published_port/endpoint) when that port is published, else null.
+          type: str
+        command:
+          description: The program name of a command check (never its arguments), or null.
+          type: str
+        source:
+          description: C(compose) or the registry file it came from; null for C(none).
+          type: str
   sample:
     - name: backend
       group: core
@@ -273,6 +313,53 @@ stats:
   description: Counts from the merge.
   returned: when not blocked
   type: dict
+  contains:
+    registry_files:
+      description: Registry files read.
+      type: int
+    compose_files:
+      description: Compose files read.
+      type: int
+    registry_entries:
+      description: Service entries in the registries.
+      type: int
+    compose_definitions:
+      description: Service definitions in the compose files (a service in two files counts twice).
+      type: int
+    services:
+      description: Services in the master registry.
+      type: int
+    per_group:
+      description: Services per group, one key per group.
+      type: dict
+      contains:
+        <group>:
+          description: Services in the group.
+          type: int
+    conflicts:
+      description: Entries of RV(conflicts).
+      type: int
+    conflicts_per_kind:
+      description: >-
+        Conflicts per kind, one key per kind found (C(host_port), C(compose_ports), C(registry_port),
+        C(health_check)).
+      type: dict
+      contains:
+        <kind>:
+          description: Conflicts of that kind.
+          type: int
+    phantoms:
+      description: Entries of RV(phantoms).
+      type: int
+    unregistered:
+      description: Entries of RV(unregistered).
+      type: int
+    unresolved_ports:
+      description: Entries of RV(unresolved_ports).
+      type: int
+    invalid_files:
+      description: Files skipped as invalid (O(on_invalid=warn)).
+      type: int
   sample:
     registry_files: 5
     compose_files: 20
@@ -288,55 +375,229 @@ stats:
     invalid_files: 1
 conflicts:
   description:
-    - Every conflict (also in the master registry). Common keys C(kind) (host_port,
-      compose_ports, registry_port, health_check) and C(message).
-    - host_port -- C(port), C(protocol), C(services), C(where) (C(file key) of each port entry).
-    - compose_ports -- C(service), C(used) (C(file), C(ports)), C(other) (list of C(file), C(ports)).
-    - registry_port -- C(service), C(field) (port or internal_port), C(compose) (list of compose
-      ports), C(registry) (int), C(file), C(key).
-    - health_check -- C(service), C(compose), C(registry) (endpoints), C(file).
+    - Every conflict (also in the master registry), sorted by kind. Compose wins.
+    - The keys besides C(kind) and C(message) depend on the kind.
   returned: always
   type: list
   elements: dict
+  contains:
+    kind:
+      description: >-
+        C(host_port) (a host port published by several services), C(compose_ports) (compose files
+        that differ on a service's ports), C(registry_port) (a registry port compose does not have)
+        or C(health_check) (a registry health endpoint compose does not check).
+      type: str
+    message:
+      description: The conflict in one sentence.
+      type: str
+    port:
+      description: The host port.
+      returned: for C(host_port)
+      type: int
+    protocol:
+      description: Its protocol.
+      returned: for C(host_port)
+      type: str
+    services:
+      description: The services publishing it.
+      returned: for C(host_port)
+      type: list
+      elements: str
+    where:
+      description: The port entries, as C(<file> <key>).
+      returned: for C(host_port)
+      type: list
+      elements: str
+    service:
+      description: The service.
+      returned: for C(compose_ports), C(registry_port) and C(health_check)
+      type: str
+    used:
+      description: The compose file whose ports are used, and those ports.
+      returned: for C(compose_ports)
+      type: dict
+      contains:
+        file:
+          description: The compose file, relative to O(root).
+          type: str
+        ports:
+          description: Its port entries, normalized and sorted.
+          type: list
+          elements: str
+    other:
+      description: The other compose files and their ports.
+      returned: for C(compose_ports)
+      type: list
+      elements: dict
+      contains:
+        file:
+          description: The compose file, relative to O(root).
+          type: str
+        ports:
+          description: Its port entries, normalized and sorted.
+          type: list
+          elements: str
+    field:
+      description: C(port) or C(internal_port).
+      returned: for C(registry_port)
+      type: str
+    compose:
+      description: >-
+        What compose has -- the list of its published or container ports (C(registry_port)), or the
+        endpoint it checks (C(health_check)).
+      returned: for C(registry_port) and C(health_check)
+      type: raw
+    registry:
+      description: What the registry says -- the port (int, C(registry_port)) or the endpoint (str, C(health_check)).
+      returned: for C(registry_port) and C(health_check)
+      type: raw
+    file:
+      description: The registry file.
+      returned: for C(registry_port) and C(health_check)
+      type: str
+    key:
+      description: The entry's key in the registry file.
+      returned: for C(registry_port)
+      type: str
 phantoms:
-  description: >-
-    Registry services found in no compose file, by name: C(ports) and C(internal_ports) they
-    claim, C(enabled), C(suggestion) (compose service or null), C(port_in_use_by) (compose
-    services publishing a claimed host port), C(sources).
+  description: Registry services found in no compose file, one key per service name.
   returned: always
   type: dict
+  contains:
+    <name>:
+      description: One registry service no compose file defines.
+      type: dict
+      contains:
+        ports:
+          description: The host ports it claims.
+          type: list
+          elements: int
+        internal_ports:
+          description: The container ports it claims.
+          type: list
+          elements: int
+        enabled:
+          description: Whether every registry entry has it enabled.
+          type: bool
+        suggestion:
+          description: A compose service whose name is close (one name a leading part of the other), or null.
+          type: str
+        port_in_use_by:
+          description: Compose services that publish one of the host ports it claims.
+          type: list
+          elements: str
+        sources:
+          description: The registry entries that define it.
+          type: list
+          elements: dict
+          contains:
+            file:
+              description: The registry file, relative to O(root).
+              type: str
+            key:
+              description: The entry's key in that file.
+              type: str
 unregistered:
   description: Compose services that no registry names (sorted).
   returned: always
   type: list
   elements: str
 unresolved_ports:
-  description: Port entries that were skipped (file, line, service, key, entry as written, kind unresolved or invalid, message).
+  description: Port entries that were skipped.
   returned: always
   type: list
   elements: dict
+  contains:
+    file:
+      description: The compose file, relative to O(root).
+      type: str
+    line:
+      description: 1-based line of the entry, or null.
+      type: int
+    service:
+      description: The service.
+      type: str
+    key:
+      description: Where the entry is, for example C(services.backend.ports[2]).
+      type: str
+    entry:
+      description: The entry as written (a long-syntax entry as JSON).
+      type: str
+    kind:
+      description: C(unresolved) (a variable without a value) or C(invalid) (Compose would reject it).
+      type: str
+    message:
+      description: Why it was skipped (never a variable's value).
+      type: str
 archived:
-  description: Files moved or copied to the archive (path, archive, removed -- true when the original is removed).
+  description: Files moved or copied to the archive.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The original file, relative to O(root).
+      type: str
+    archive:
+      description: Its copy in O(archive_dir), relative to O(root).
+      type: str
+    removed:
+      description: Whether the original is removed (a move; false for a copy).
+      type: bool
   sample: [{path: config/consul-services.json, archive: config/archive/consul-services.json, removed: true}]
 changes:
   description: Files created, modified or deleted (or that would be, in check mode).
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: Path of the file, relative to O(root).
+      type: str
+    action:
+      description: C(create), C(modify), C(delete) or C(relink) (a symlink made or pointed elsewhere).
+      type: str
+      sample: create
   sample: [{path: config/services/master_registry.yaml, action: create}]
 invalid:
-  description: Files that could not be read or parsed (path, line, column, kind, message).
+  description: Files that could not be read or parsed.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The file or folder, relative to O(root).
+      type: str
+    line:
+      description: 1-based line of the problem; null or absent when unknown.
+      type: int
+    column:
+      description: 1-based column of the problem; null or absent when unknown.
+      type: int
+    kind:
+      description: >-
+        Short machine-readable category, for example C(invalid_yaml), C(invalid_json), C(invalid_shape),
+        C(duplicate_key), C(not_utf8), C(unreadable) or C(too_deep).
+      type: str
+    message:
+      description: What is wrong; never holds a secret value.
+      type: str
 skipped_files:
-  description: Compose-named files not read (path, reason), e.g. not a compose document, symlink read at its target.
+  description: Compose-named files not read, e.g. not a compose document, symlink read at its target.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: >-
+        The file or folder, relative to O(root); a name that is not valid UTF-8 is shown with
+        C(\\xNN) escapes.
+      type: str
+    reason:
+      description: >-
+        Why it was not read, for example C(symlink loop), C(symlink points outside the root) or
+        C(virtualenv).
+      type: str
 warnings_detail:
   description: Notes (str), e.g. duplicate registry keys with line and column.
   returned: always
@@ -347,14 +608,102 @@ journal:
   returned: always
   type: str
 summary:
-  description: Rows for the run summary table (phase, status, rows of item/before/after).
+  description: The phase summary for the run report (M(sutazai.consolidation.run_report)).
   returned: always
   type: dict
+  contains:
+    phase:
+      description: The phase name.
+      type: str
+      sample: services
+    status:
+      description: C(would change) (check mode), C(changed), C(unchanged) or C(blocked).
+      type: str
+      sample: would change
+    reason:
+      description: >-
+        Why the phase is blocked, followed by C( -- ) and the errors it found.
+      returned: when blocked
+      type: str
+    rows:
+      description: Rows of the summary table, in display order; empty when the phase stopped before counting.
+      type: list
+      elements: dict
+      contains:
+        item:
+          description: What the row counts.
+          type: str
+        before:
+          description: The value before the phase (int, or str such as C(3 (2)), or C(-) for no value).
+          type: raw
+        after:
+          description: The value after the phase (in check mode, what it would be).
+          type: raw
+    details:
+      description: >-
+        Report sections built from RV(conflicts), RV(unregistered), RV(unresolved_ports), RV(phantoms)
+        and RV(archived) (empty ones give no section).
+      returned: when not blocked
+      type: list
+      elements: dict
+      contains:
+        title:
+          description: Title of the section.
+          type: str
+        columns:
+          description: Column headings.
+          type: list
+          elements: str
+        rows:
+          description: Table rows, one list of cells (str, int, float or null) per row; never secret values.
+          type: list
+          elements: list
+        note:
+          description: Text shown above the table.
+          returned: when the section has one
+          type: str
+    files:
+      description: The files the phase changes (in check mode, would change), as in RV(changes).
+      returned: when not blocked
+      type: list
+      elements: dict
+      contains:
+        path:
+          description: Path of the file, relative to O(root).
+          type: str
+        action:
+          description: C(create), C(modify), C(delete) or C(relink).
+          type: str
+    warnings:
+      description: >-
+        The whole text of every warning the module printed (the console shows each on one
+        shortened line).
+      returned: when the module warned
+      type: list
+      elements: str
 errors:
-  description: When blocked, the errors that stopped the phase (path, line, column, kind, message).
+  description: When blocked, the errors that stopped the phase.
   returned: when blocked
   type: list
   elements: dict
+  contains:
+    path:
+      description: The file or folder, relative to O(root).
+      type: str
+    line:
+      description: 1-based line of the problem; null or absent when unknown.
+      type: int
+    column:
+      description: 1-based column of the problem; null or absent when unknown.
+      type: int
+    kind:
+      description: >-
+        Short machine-readable category, for example those of RV(invalid), or C(outside_root) for a
+        change that would act outside the root through a symlink.
+      type: str
+    message:
+      description: What is wrong; never holds a secret value.
+      type: str
 """
 
 import os

@@ -10,7 +10,7 @@ module: term_scrub
 short_description: Report fantasy terms in the SutazAI docs and comments, and replace them where a replacement is given
 version_added: 0.3.0
 description:
-  - Term phase (seed SutazAI System Comprehensive Refactoring Plan, term cleanup). Searches the
+  - Term phase (term cleanup). Searches the
     tree for the terms of O(term_map) and reports every occurrence, per term and per file; replaces
     the terms that have a replacement, journaled, never leaving C(.bak) files.
   - >-
@@ -112,8 +112,8 @@ options:
 notes:
   - Files holding none of the terms even as a substring are not parsed, so a tree of thousands of
     files is searched in well under a second; see RV(stats).
-  - The seeds' own term map had duplicate keys and no-op entries and left C(.bak) files; both are
-    refused or avoided here.
+  - Terms that differ only in case and no-op entries (a term replaced by itself) are refused (see
+    O(term_map)); edits are journaled and no C(.bak) files are left behind.
 seealso:
   - module: sutazai.consolidation.rollback
 author:
@@ -153,19 +153,55 @@ blocked:
   returned: always
   type: bool
 term_map:
-  description: The term map used, in map order (exact_case is true for terms holding a capital).
+  description: The term map used, in map order.
   returned: always
   type: list
   elements: dict
+  contains:
+    term:
+      description: The term.
+      type: str
+    replacement:
+      description: Its replacement; null for a term that is only reported.
+      type: str
+    exact_case:
+      description: True for a term holding a capital (it matches exactly); lower-case terms match in any case.
+      type: bool
   sample: [{term: quantum, replacement: theoretical, exact_case: false}, {term: AGI, replacement: null, exact_case: true}]
 stats:
-  description: >-
-    Counts. C(replaced) counts the occurrences replaced (in check mode, that would be);
-    C(report_only) the occurrences of terms without replacement in editable text; C(left_alone)
-    the occurrences in text the phase never edits (code, front matter, data, identifiers, strings
-    outside the scope).
+  description: Counts.
   returned: always
   type: dict
+  contains:
+    files_searched:
+      description: Files searched.
+      type: int
+    files_with_terms:
+      description: Files holding at least one term (entries of RV(files)).
+      type: int
+    files_edited:
+      description: Files edited (in check mode, that would be).
+      type: int
+    occurrences:
+      description: Occurrences found, all of them (RV(occurrences) lists at most 1000).
+      type: int
+    replaced:
+      description: Occurrences replaced (in check mode, that would be).
+      type: int
+    report_only:
+      description: Occurrences of terms without replacement in editable text.
+      type: int
+    left_alone:
+      description: >-
+        Occurrences in text the phase never edits (code, front matter, data, identifiers, strings
+        outside the scope).
+      type: int
+    invalid_files:
+      description: Entries of RV(invalid).
+      type: int
+    skipped_files:
+      description: Entries of RV(skipped_files).
+      type: int
   sample:
     files_searched: 372
     files_with_terms: 27
@@ -177,16 +213,69 @@ stats:
     invalid_files: 1
     skipped_files: 1
 terms:
-  description: Per term, in map order (files counts the files holding it).
+  description: Per term, in map order.
   returned: always
   type: list
   elements: dict
+  contains:
+    term:
+      description: The term.
+      type: str
+    replacement:
+      description: Its replacement, or null.
+      type: str
+    occurrences:
+      description: Its occurrences.
+      type: int
+    replaced:
+      description: Occurrences replaced (in check mode, that would be).
+      type: int
+    report_only:
+      description: Occurrences only reported.
+      type: int
+    left_alone:
+      description: Occurrences left alone.
+      type: int
+    files:
+      description: Files holding it.
+      type: int
   sample: [{term: quantum, replacement: null, occurrences: 19, replaced: 0, report_only: 3, left_alone: 16, files: 9}]
 files:
   description: Per file holding a term (path order), counts by term, by kind and by reason left alone.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The file, relative to O(root).
+      type: str
+    occurrences:
+      description: Occurrences in the file.
+      type: int
+    replaced:
+      description: Occurrences replaced (in check mode, that would be).
+      type: int
+    terms:
+      description: Occurrences per term, one key per term found.
+      type: dict
+      contains:
+        <term>:
+          description: Occurrences of the term.
+          type: int
+    kinds:
+      description: Occurrences per kind of text, one key per kind found (see RV(occurrences[].kind)).
+      type: dict
+      contains:
+        <kind>:
+          description: Occurrences in that kind of text.
+          type: int
+    left_alone:
+      description: Occurrences left alone, one key per reason.
+      type: dict
+      contains:
+        <reason>:
+          description: Occurrences left alone for that reason.
+          type: int
   sample:
     - path: docs/vision.md
       occurrences: 3
@@ -195,14 +284,38 @@ files:
       kinds: {prose: 2, code: 1}
       left_alone: {"code (Markdown code block or code span)": 1}
 occurrences:
-  description: >-
-    Every occurrence (at most 1000; the counts cover all): path, line, column (1-based, in
-    characters), term (as in the map), found (the text as written), kind (prose, comment, docstring,
-    string, identifier, code, front matter, data), action (replace, report, leave), reason (why it is
-    left alone or only reported) and replacement (the text written, for action replace).
+  description: Every occurrence, at most 1000 (the counts cover all), in path order.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The file, relative to O(root).
+      type: str
+    line:
+      description: 1-based line.
+      type: int
+    column:
+      description: 1-based column, in characters.
+      type: int
+    term:
+      description: The term, as in the map.
+      type: str
+    found:
+      description: The text as written.
+      type: str
+    kind:
+      description: C(prose), C(comment), C(docstring), C(string), C(identifier), C(code), C(front matter) or C(data).
+      type: str
+    action:
+      description: C(replace), C(report) or C(leave).
+      type: str
+    reason:
+      description: Why it is left alone or only reported; null for C(replace).
+      type: str
+    replacement:
+      description: The text written, for C(replace); null otherwise.
+      type: str
   sample: [{path: docs/vision.md, line: 3, column: 5, term: quantum, found: Quantum, kind: prose,
             action: replace, reason: null, replacement: Theoretical}]
 changes:
@@ -210,32 +323,156 @@ changes:
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: Path of the file, relative to O(root).
+      type: str
+    action:
+      description: C(create), C(modify), C(delete) or C(relink) (a symlink made or pointed elsewhere).
+      type: str
+      sample: create
   sample: [{path: docs/vision.md, action: modify}]
 invalid:
-  description: Files that could not be read, decoded or parsed (path, line, column, kind, message); not searched, left alone.
+  description: Files that could not be read, decoded or parsed; not searched, left alone.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: The file or folder, relative to O(root).
+      type: str
+    line:
+      description: 1-based line of the problem; null or absent when unknown.
+      type: int
+    column:
+      description: 1-based column of the problem; null or absent when unknown.
+      type: int
+    kind:
+      description: >-
+        Short machine-readable category, for example C(not_utf8), C(unreadable), C(syntax),
+        C(invalid_yaml) or C(unparsed).
+      type: str
+    message:
+      description: What is wrong; never holds a secret value.
+      type: str
 skipped_files:
-  description: Files and tree entries not searched (path, reason), e.g. binary files, files reached through a symlink.
+  description: Files and tree entries not searched, e.g. binary files, files reached through a symlink.
   returned: always
   type: list
   elements: dict
+  contains:
+    path:
+      description: >-
+        The file or folder, relative to O(root); a name that is not valid UTF-8 is shown with
+        C(\\xNN) escapes.
+      type: str
+    reason:
+      description: >-
+        Why it was not read, for example C(symlink loop), C(symlink points outside the root) or
+        C(virtualenv).
+      type: str
 journal:
   description: Path of the run's journal manifest when changes were made, else null.
   returned: always
   type: str
 summary:
-  description: >-
-    Rows for the run summary table (phase, status, rows of item/before/after) and C(details) for the
-    run report (terms; occurrences by file and term with kinds and lines; files not searched).
+  description: The phase summary for the run report (M(sutazai.consolidation.run_report)).
   returned: always
   type: dict
+  contains:
+    phase:
+      description: The phase name.
+      type: str
+      sample: terms
+    status:
+      description: C(would change) (check mode), C(changed), C(unchanged) or C(blocked).
+      type: str
+      sample: would change
+    reason:
+      description: >-
+        Why the phase is blocked, followed by C( -- ) and the errors it found.
+      returned: when blocked
+      type: str
+    rows:
+      description: Rows of the summary table, in display order; empty when the phase stopped before counting.
+      type: list
+      elements: dict
+      contains:
+        item:
+          description: What the row counts.
+          type: str
+        before:
+          description: The value before the phase (int, or str such as C(3 (2)), or C(-) for no value).
+          type: raw
+        after:
+          description: The value after the phase (in check mode, what it would be).
+          type: raw
+    details:
+      description: >-
+        Report sections -- the terms, the occurrences by file and term with kinds and lines, and the
+        files not searched.
+      returned: when not blocked
+      type: list
+      elements: dict
+      contains:
+        title:
+          description: Title of the section.
+          type: str
+        columns:
+          description: Column headings.
+          type: list
+          elements: str
+        rows:
+          description: Table rows, one list of cells (str, int, float or null) per row; never secret values.
+          type: list
+          elements: list
+        note:
+          description: Text shown above the table.
+          returned: when the section has one
+          type: str
+    files:
+      description: The files the phase changes (in check mode, would change), as in RV(changes).
+      returned: when not blocked
+      type: list
+      elements: dict
+      contains:
+        path:
+          description: Path of the file, relative to O(root).
+          type: str
+        action:
+          description: C(create), C(modify), C(delete) or C(relink).
+          type: str
+    warnings:
+      description: >-
+        The whole text of every warning the module printed (the console shows each on one
+        shortened line).
+      returned: when the module warned
+      type: list
+      elements: str
 errors:
-  description: When blocked, the edits that failed their proof (path, line, column, kind, message).
+  description: When blocked, the edits that failed their proof.
   returned: when blocked
   type: list
   elements: dict
+  contains:
+    path:
+      description: The file or folder, relative to O(root).
+      type: str
+    line:
+      description: 1-based line of the problem; null or absent when unknown.
+      type: int
+    column:
+      description: 1-based column of the problem; null or absent when unknown.
+      type: int
+    kind:
+      description: >-
+        Short machine-readable category, for example C(proof) (an edit that could not be proven to leave
+        the code as it was), or C(outside_root) for a change that would act outside the root through a
+        symlink.
+      type: str
+    message:
+      description: What is wrong; never holds a secret value.
+      type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
