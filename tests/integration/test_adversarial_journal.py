@@ -98,7 +98,7 @@ def test_next_run_names_the_interrupted_run_and_accepting_it_works(tmp_path, tot
     broken = run_playbook("consolidate.yml", root, "-e", "sutazai_break_lock=true", backup_root=backups,
                           report_dir=reports, check=True)
     msg = broken.task("Take the run lock")["msg"]
-    assert broken.rc == 2 and "interrupted and are incomplete" in msg and "rollback.yml" in msg, figures
+    assert broken.rc == 2 and "interrupted and are incomplete" in msg and "sutazai.consolidation.rollback" in msg, figures
     accepted = run_playbook("consolidate.yml", root, *adversarial.FULL, "-e", "sutazai_break_lock=true",
                             "-e", "sutazai_accept_incomplete=true", backup_root=backups, report_dir=reports)
     assert accepted.rc == 0, accepted.text()[-2000:]
