@@ -2,7 +2,7 @@
 """Adversarial scenarios on generated demo trees, shared by the tests (which assert on the
 figures) and ``tests/bench/adversarial_figures.py`` (which prints them).
 
-Each scenario writes its own demo tree (``_demo.write_demo``) under a base folder, with the
+Each scenario writes its own demo tree (``demo.tree.write_demo``) under a base folder, with the
 journal and the reports beside the tree (``<base>/backups``, ``<base>/reports``), and returns
 a dict of figures.
 """

@@ -149,7 +149,7 @@ def snapshot(root, skip=()):
 
 def write_demo(root, scale=1):
     """Write the embedded demo platform under ``root`` (the generator the demo_platform module uses)."""
-    from ansible_collections.sutazai.consolidation.plugins.module_utils._demo import write_demo as _write
+    from ansible_collections.sutazai.consolidation.plugins.module_utils.demo.tree import write_demo as _write
 
     return _write(root, scale)
 

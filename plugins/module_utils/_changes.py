@@ -15,7 +15,7 @@ import os
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils._diff import payloads
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import decode_text, text_or_none
-from ansible_collections.sutazai.consolidation.plugins.module_utils._redact import tree_secrets
+from ansible_collections.sutazai.consolidation.plugins.module_utils._redaction import tree_secrets
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import link_leading_out, safe_join
 
 
@@ -26,7 +26,7 @@ class ChangeSet(object):
     change set means "nothing to do" (idempotence). An operation whose path leads out of the
     root (a parent folder is a symlink to a folder outside it, or the target of a write is
     itself a symlink) is refused when added: it is listed in ``refused`` (``{"path",
-    "message"}`` dicts) and never made; ``_common.finish`` then blocks the phase, in check
+    "message"}`` dicts) and never made; ``_phase.finish`` then blocks the phase, in check
     mode as in a real run.
     """
 
@@ -105,7 +105,7 @@ class ChangeSet(object):
 
         Every payload is redacted with the secrets of the tree, of all the operations' texts
         (a value one file holds as a secret is hidden in every other file) and ``secrets``
-        (see ``_diff.payloads`` and ``_redact``).
+        (see ``_diff.payloads`` and ``_redaction``).
 
         :param secrets: more known secret values to redact under any key.
         """

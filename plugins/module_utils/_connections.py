@@ -31,7 +31,7 @@ from urllib.error import HTTPError
 
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils._redact import redact_text, scrub
+from ansible_collections.sutazai.consolidation.plugins.module_utils._redaction import redact_text, scrub
 
 # Imported here, not inside the checks, so that import time never counts as latency.
 try:

@@ -6,16 +6,16 @@
 A payload is the dict Ansible's callback renders: ``before``, ``after``, ``before_header``,
 ``after_header``. Modules build payloads only when ``module._diff`` is true.
 
-Both texts go through ``_redact`` (the rules are described there): the secrets the texts
+Both texts go through ``_redaction`` (the rules are described there): the secrets the texts
 themselves hold, the secrets of the whole tree of the running phase module
-(``_redact.tree_secrets``) and the ``secrets`` a caller adds are replaced by
+(``_redaction.tree_secrets``) and the ``secrets`` a caller adds are replaced by
 ``<redacted sha256:XXXXXXXX>`` wherever they occur, so a value a later step moves is not
 shown by an earlier one.
 """
 
 from __future__ import annotations
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils._redact import (
+from ansible_collections.sutazai.consolidation.plugins.module_utils._redaction import (
     Redactor,
     secrets_in_text,
     tree_secrets,

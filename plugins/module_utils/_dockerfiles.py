@@ -40,7 +40,7 @@ import re
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _compose
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _shell
-from ansible_collections.sutazai.consolidation.plugins.module_utils._redact import looks_secret
+from ansible_collections.sutazai.consolidation.plugins.module_utils._redaction import looks_secret
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import decode_text, read_bytes
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import DEFAULT_EXCLUDES, glob_matcher, walk_tree

@@ -20,7 +20,7 @@ Outputs (all relative to the root):
   ``# --- source: <path> ---`` headers (these headers are read back, so a second run gives
   the same bytes);
 * ``.env.production`` (mode 0600): only the keys whose value differs from ``.env.master``;
-* ``.env.local.example`` (mode 0644): every key; secret values (``_redact.looks_secret``)
+* ``.env.local.example`` (mode 0644): every key; secret values (``_redaction.looks_secret``)
   replaced by :data:`PLACEHOLDER`;
 * ``.env``: a relative symlink to ``.env.master``.
 """
@@ -31,7 +31,7 @@ import io
 import os
 import re
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils._redact import is_secret_key, looks_secret
+from ansible_collections.sutazai.consolidation.plugins.module_utils._redaction import is_secret_key, looks_secret
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import read_text
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import glob_matcher
 

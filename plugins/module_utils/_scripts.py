@@ -37,7 +37,7 @@ import posixpath
 import re
 import stat
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils._redact import redact_text
+from ansible_collections.sutazai.consolidation.plugins.module_utils._redaction import redact_text
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _shell
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import read_bytes

@@ -4,7 +4,7 @@
 """Moving literal secrets out of Compose files into ``.env.master`` (secrets become
 environment variables).
 
-A literal ``environment`` value of a service is a secret when ``_redact.looks_secret`` says
+A literal ``environment`` value of a service is a secret when ``_redaction.looks_secret`` says
 so (secret-looking key, or keyword + entropy, or a value that looks like a credential).
 It is replaced by ``"${NAME}"`` and ``NAME=value`` is added to ``.env.master`` under
 ``# --- source: compose:<file> ---``. ``NAME`` is the key itself unless ``.env.master`` (or
@@ -27,7 +27,7 @@ import os
 import re
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _compose, _env
-from ansible_collections.sutazai.consolidation.plugins.module_utils._redact import fingerprint, looks_secret
+from ansible_collections.sutazai.consolidation.plugins.module_utils._redaction import fingerprint, looks_secret
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import safe_join
 
 _MISSING = object()

@@ -428,7 +428,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _agents
 from ansible_collections.sutazai.consolidation.plugins.module_utils._changes import ChangeSet
-from ansible_collections.sutazai.consolidation.plugins.module_utils._common import (
+from ansible_collections.sutazai.consolidation.plugins.module_utils._phase import (
     PHASE_ARGUMENT_SPEC, blocked, check_root, finish, phase_paths)
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import decode_text, read_bytes

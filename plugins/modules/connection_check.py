@@ -315,7 +315,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils import _connections, _env, _redact
+from ansible_collections.sutazai.consolidation.plugins.module_utils import _connections, _env, _redaction
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError, too_deep
 
 try:
@@ -439,7 +439,7 @@ def main():
     # every message and in the module arguments Ansible prints at -vvv.
     for s in specs:
         if s.get("url"):
-            secrets.extend(sorted(_redact.secrets_in_text(s["url"])))
+            secrets.extend(sorted(_redaction.secrets_in_text(s["url"])))
     for s in secrets:
         module.no_log_values.add(s)
     checks = [_connections.check(t, secrets) for t in targets]

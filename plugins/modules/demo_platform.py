@@ -60,7 +60,7 @@ files:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils._demo import demo_files, write_demo
+from ansible_collections.sutazai.consolidation.plugins.module_utils.demo.tree import demo_files, write_demo
 
 
 def main():

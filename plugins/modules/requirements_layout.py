@@ -779,9 +779,9 @@ errors:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils import _redact, _requirements
+from ansible_collections.sutazai.consolidation.plugins.module_utils import _redaction, _requirements
 from ansible_collections.sutazai.consolidation.plugins.module_utils._changes import ChangeSet
-from ansible_collections.sutazai.consolidation.plugins.module_utils._common import (
+from ansible_collections.sutazai.consolidation.plugins.module_utils._phase import (
     PHASE_ARGUMENT_SPEC, blocked, check_root, finish, phase_paths)
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import undecodable_warning
 
@@ -864,7 +864,7 @@ def main():
             app_groups=p["app_groups"], pins=p["pins"], resolve=p["resolve"], remove_sources=p["remove_sources"])
     except ValueError as exc:
         module.fail_json(msg="requirements phase: %s" % exc, **base)
-    base.update(_redact.redact_data(dict(
+    base.update(_redaction.redact_data(dict(
         layout=plan.groups, files=plan.files, conflicts=plan.conflicts, conflicts_found=plan.all_conflicts,
         resolutions=plan.resolutions, unresolvable=plan.unresolvable, unused_pins=plan.unused_pins,
         unparsed=plan.unparsed, hoisted=plan.hoisted, proof=plan.proof,
@@ -873,31 +873,31 @@ def main():
     name_warning = undecodable_warning(plan.skipped, PHASE)
     if name_warning:
         module.warn(name_warning)
-    base.update(_redact.redact_data(dict(overwritten=plan.overwritten,
-                                         rewritten_references=plan.rewritten_references)))
+    base.update(_redaction.redact_data(dict(overwritten=plan.overwritten,
+                                            rewritten_references=plan.rewritten_references)))
 
     if plan.errors:
         blocked(module, PHASE, "%d requirements file(s) could not be read" % len(plan.errors),
-                _redact.redact_data(plan.errors), _rows(plan, False, 0), **base)
+                _redaction.redact_data(plan.errors), _rows(plan, False, 0), **base)
     for u in plan.unparsed:
-        module.warn(_redact.redact_text("%s:%d: kept verbatim, commented out (%s): %s"
-                                        % (u["path"], u["line"], u["message"], u["text"])))
+        module.warn(_redaction.redact_text("%s:%d: kept verbatim, commented out (%s): %s"
+                                           % (u["path"], u["line"], u["message"], u["text"])))
     for n in plan.notes:
-        module.warn(_redact.redact_text("%s%s" % ("%s: " % n["path"] if n["path"] else "", n["message"])))
+        module.warn(_redaction.redact_text("%s%s" % ("%s: " % n["path"] if n["path"] else "", n["message"])))
     if plan.blockers:
         blocked(module, PHASE, "%d file(s) the layout replaces or would have to rewrite cannot be handled "
-                "safely" % len(plan.blockers), _redact.redact_data(plan.blockers), _rows(plan, False, 0), **base)
+                "safely" % len(plan.blockers), _redaction.redact_data(plan.blockers), _rows(plan, False, 0), **base)
     if plan.conflicts:
         errors = []
         for c in plan.conflicts:
-            text = _redact.redact_text(_requirements.conflict_text(c))
+            text = _redaction.redact_text(_requirements.conflict_text(c))
             module.warn("requirements conflict: %s" % text)
             first = c["requirements"][0]["sources"][0].split(" ")[0]
             path, line = first.rsplit(":", 1)
             short = "%s [%s]: %s cannot all hold" % (c["package"], ", ".join(c["groups"]), " | ".join(
                 ("@ " + r["url"]) if r["url"] else (r["specifier"] or "(any version)") for r in c["requirements"]))
             errors.append({"path": path, "line": int(line), "column": None, "kind": "conflict",
-                           "message": _redact.redact_text(short)})
+                           "message": _redaction.redact_text(short)})
         hint = " (no file pins a version of: %s)" % ", ".join(plan.unresolvable) if plan.unresolvable else ""
         blocked(module, PHASE, "%d package(s) have requirements that cannot all hold; resolve them with "
                 "requirements_pins or requirements_resolve=newest%s" % (len(plan.conflicts), hint),
@@ -907,7 +907,7 @@ def main():
                    "message": "%s in group %s (%s)" % (x["package"], x["group"], ", ".join(x["sources"]))}
                   for x in plan.lost]
         blocked(module, PHASE, "the layout would lose %d requirement(s); nothing written" % len(plan.lost),
-                _redact.redact_data(errors), _rows(plan, False, 0), **base)
+                _redaction.redact_data(errors), _rows(plan, False, 0), **base)
 
     changes = ChangeSet(root)
     for rel in sorted(plan.outputs):

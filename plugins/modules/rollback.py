@@ -188,7 +188,7 @@ from ansible_collections.sutazai.consolidation.plugins.module_utils import _lock
 from ansible_collections.sutazai.consolidation.plugins.module_utils._diff import diff_payload
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import text_or_none
-from ansible_collections.sutazai.consolidation.plugins.module_utils._redact import collect_tree_secrets, secrets_in_files
+from ansible_collections.sutazai.consolidation.plugins.module_utils._redaction import collect_tree_secrets, secrets_in_files
 from ansible_collections.sutazai.consolidation.plugins.module_utils._journal import (
     apply_rollback,
     list_runs,

@@ -49,8 +49,8 @@ def run_module(name, args):
     mod = importlib.import_module("ansible_collections.sutazai.consolidation.plugins.modules.%s" % name)
     # Under Ansible every module call is a new process: nothing it computed once per process
     # (the tree's known secrets) is there from an earlier call.
-    from ansible_collections.sutazai.consolidation.plugins.module_utils import _redact
-    _redact._TREE_CACHE.clear()
+    from ansible_collections.sutazai.consolidation.plugins.module_utils import _redaction
+    _redaction._TREE_CACHE.clear()
     payload = dict(args, _ansible_check_mode=True, _ansible_diff=True, _ansible_remote_tmp="/tmp",
                    _ansible_keep_remote_files=False)
     basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": payload}).encode("utf-8")

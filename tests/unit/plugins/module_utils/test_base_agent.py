@@ -12,7 +12,8 @@ import sys
 import libcst as cst
 import pytest
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils import _base_agent, _demo_base_agent
+from ansible_collections.sutazai.consolidation.plugins.module_utils import _base_agent
+from ansible_collections.sutazai.consolidation.plugins.module_utils.demo import base_agent as demo_base_agent
 
 RICH = '''"""Rich copy."""
 import enum
@@ -297,7 +298,7 @@ def test_crlf_and_bom_survive_the_rewrite(tmp_path):
 
 def test_the_canonical_moves_with_its_relative_imports_made_absolute(tmp_path):
     files = {}
-    _demo_base_agent.add_demo_files(files, {}, 1)
+    demo_base_agent.add_demo_files(files, {}, 1)
     files["backend/app/__init__.py"] = b"from app.core import config  # noqa\n"
     files["backend/app/core/config.py"] = b"OLLAMA_URL = 'http://ollama:11434'\n"
     _write(tmp_path, files)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _connections
-from ansible_collections.sutazai.consolidation.plugins.module_utils._redact import redacted
+from ansible_collections.sutazai.consolidation.plugins.module_utils._redaction import redacted
 
 
 def test_scrub_replaces_every_form_of_the_secret():

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils._diff import diff_payload
-from ansible_collections.sutazai.consolidation.plugins.module_utils._redact import fingerprint, redact_text
+from ansible_collections.sutazai.consolidation.plugins.module_utils._redaction import fingerprint, redact_text
 from ansible_collections.sutazai.consolidation.plugins.module_utils._report import (
     render_json,
     render_markdown,

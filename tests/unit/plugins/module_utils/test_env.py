@@ -10,7 +10,7 @@ import string
 import pytest
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _compose, _env, _secrets
-from ansible_collections.sutazai.consolidation.plugins.module_utils._redact import looks_secret, redact_text
+from ansible_collections.sutazai.consolidation.plugins.module_utils._redaction import looks_secret, redact_text
 
 
 def parse(text, path=".env"):

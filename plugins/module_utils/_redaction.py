@@ -62,7 +62,7 @@ Which values the tree holds as secrets (:func:`secrets_in_text`, :func:`collect_
     through anchors, aliases and ``<<`` merge keys), JSON documents, and the ``env_file:``
     targets of every Compose service whatever their names. Each phase module's results,
     warnings, errors and diffs are redacted with the secrets of the whole tree (see
-    ``_common.check_root`` and ``_changes.ChangeSet.diffs``); rollback adds the secrets of
+    ``_phase.check_root`` and ``_changes.ChangeSet.diffs``); rollback adds the secrets of
     the backup copies it restores (:func:`secrets_in_files`).
 
 Journal backup copies keep the original bytes (rollback must restore them exactly); they are
@@ -933,7 +933,7 @@ _CURRENT = []
 def use_tree(root, exclude_paths=()):
     """Make ``root`` the tree of the running module for :func:`tree_secrets` and name its
     folders that are not part of the platform (the backup root and report folder of the run);
-    call it before the first look-up (``_common.check_root`` does)."""
+    call it before the first look-up (``_phase.check_root`` does)."""
     _TREE_EXCLUDES[os.path.realpath(root)] = tuple(p for p in exclude_paths if p)
     _CURRENT.append(root)
 

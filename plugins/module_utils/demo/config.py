@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 sutazai.consolidation contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Demo-platform files of the config phase (see ``_demo.demo_files``).
+"""Demo-platform files of the config phase (see ``demo.tree.demo_files``).
 
 Four shim modules (files that only re-export another module) and the code around them:
 
@@ -99,7 +99,7 @@ from app.plugins.plugin_{j} import run  # noqa: F401
 def add_demo_files(files, links, scale=1):
     """Add this phase's demo files to ``files`` (rel -> bytes) and ``links`` (rel -> target).
 
-    :param scale: int >= 1, as in ``_demo.demo_files``.
+    :param scale: int >= 1, as in ``demo.tree.demo_files``.
     """
     files["backend/app/__init__.py"] = _APP_INIT.encode("utf-8")
     files["backend/app/main.py"] = _MAIN.encode("utf-8")

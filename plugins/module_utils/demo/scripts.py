@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 sutazai.consolidation contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Demo-platform files of the scripts phase (see ``_demo.demo_files``).
+"""Demo-platform files of the scripts phase (see ``demo.tree.demo_files``).
 
 What the scripts phase finds in the demo tree (with the config demo's unparseable
 ``scripts/legacy/py2_report.py``):
@@ -258,7 +258,7 @@ _DOCS = """# Operations scripts
 def add_demo_files(files, links, scale):
     """Add this phase's demo files to ``files`` ({rel: bytes}) and ``links`` ({rel: target}).
 
-    :param scale: int >= 1 (see ``_demo.demo_files``); the scripts demo does not grow with it.
+    :param scale: int >= 1 (see ``demo.tree.demo_files``); the scripts demo does not grow with it.
     """
     add = {
         "scripts/utils/start-all.sh": _START_ALL,

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 sutazai.consolidation contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Demo-platform files of the base_agent phase (see ``_demo.demo_files``).
+"""Demo-platform files of the base_agent phase (see ``demo.tree.demo_files``).
 
 Four ``base_agent.py`` copies where a real SutazAI tree has them, plus a test double:
 
@@ -284,7 +284,7 @@ class Agent{i}(BaseAgent):
 def add_demo_files(files, links, scale=1):
     """Add this phase's demo files to ``files`` ({rel: bytes}) and ``links`` ({rel: target}).
 
-    :param scale: int >= 1 (see ``_demo.demo_files``).
+    :param scale: int >= 1 (see ``demo.tree.demo_files``).
     """
     text = {
         "backend/app/agents/__init__.py": '"""SutazAI agents of the backend."""\n',

@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""Unit tests: secret detection and redaction (``_redact``), one test per rule, on real text."""
+"""Unit tests: secret detection and redaction (``_redaction``), one test per rule, on real text."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import os
 
 import pytest
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils import _redact as R
+from ansible_collections.sutazai.consolidation.plugins.module_utils import _redaction as R
 from ansible_collections.sutazai.consolidation.plugins.module_utils._diff import diff_payload, payloads
-from ansible_collections.sutazai.consolidation.plugins.module_utils._redact import redact_text, redacted
+from ansible_collections.sutazai.consolidation.plugins.module_utils._redaction import redact_text, redacted
 
 from helpers import CORPUS
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 sutazai.consolidation contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Demo-platform files of the terms phase (see ``_demo.demo_files``).
+"""Demo-platform files of the terms phase (see ``demo.tree.demo_files``).
 
 Fantasy terms where the term phase searches, and where it must not edit:
 
@@ -95,7 +95,7 @@ Tests for the quantum planner (tests folders are excluded from the term phase).
 def add_demo_files(files, links, scale):
     """Add this phase's demo files to ``files`` ({rel: bytes}) and ``links`` ({rel: target}).
 
-    :param scale: int >= 1 (see ``_demo.demo_files``); the term phase adds no scaled files.
+    :param scale: int >= 1 (see ``demo.tree.demo_files``); the term phase adds no scaled files.
     """
     files["docs/architecture/VISION.md"] = _VISION.encode("utf-8")
     files["backend/app/services/dream_planner.py"] = _PLANNER.encode("utf-8")

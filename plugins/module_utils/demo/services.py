@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 sutazai.consolidation contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Demo-platform files of the services phase (see ``_demo.demo_files``).
+"""Demo-platform files of the services phase (see ``demo.tree.demo_files``).
 
 The registries come in the real tree's shapes, with its oddities:
 
@@ -254,7 +254,7 @@ services:
 def add_demo_files(files, links, scale=1):
     """Add this phase's demo files to ``files`` (rel -> bytes) and ``links`` (rel -> target).
 
-    :param scale: int >= 1, as in ``_demo.demo_files`` (the services files do not grow with it).
+    :param scale: int >= 1, as in ``demo.tree.demo_files`` (the services files do not grow with it).
     """
     files["config/port-registry.yaml"] = _PORT_REGISTRY.encode("utf-8")
     files["config/port-registry-actual.yaml"] = _PORT_REGISTRY_ACTUAL.encode("utf-8")

@@ -1,11 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 sutazai.consolidation contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Demo-platform files of the env phase (see ``_demo.demo_files``): eight env files in the
+"""Demo-platform files of the env phase (see ``demo.tree.demo_files``): eight env files in the
 default merge priority order (``.env.production`` ... ``.env``, then others), with the real
 tree's oddities: a key assigned twice in one file, ``export`` prefixes, a single-quoted
 value holding ``$``, a quoted multi-line value, inline comments, production values equal to
-the base, a sub-folder ``.env``, a template. The compose file (``_demo._COMPOSE``) refers to
+the base, a sub-folder ``.env``, a template. The compose file (``demo.tree._COMPOSE``) refers to
 two of them through ``env_file``. All values are demo values.
 """
 
@@ -74,7 +74,7 @@ NEO4J_PASSWORD=change-me
 def add_demo_files(files, links, scale=1):
     """Add the env demo files to ``files`` (rel -> bytes); ``links`` and ``scale`` unused.
 
-    :param scale: int >= 1, as in ``_demo.demo_files`` (env files do not grow with it).
+    :param scale: int >= 1, as in ``demo.tree.demo_files`` (env files do not grow with it).
     """
     for rel, text in ((".env", _ENV), (".env.production", _ENV_PRODUCTION), (".env.secure", _ENV_SECURE),
                       (".env.consolidated", _ENV_CONSOLIDATED), (".env.local", _ENV_LOCAL),

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 sutazai.consolidation contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Demo-platform files of the requirements phase (see ``_demo.demo_files``).
+"""Demo-platform files of the requirements phase (see ``demo.tree.demo_files``).
 
 Eight requirements files across ``backend/``, ``frontend/``, ``docker/base/``,
 ``requirements/``, ``scripts/`` and ``agents/``, with the oddities the phase handles: a ``-r``
@@ -119,7 +119,7 @@ _MANIFEST = "include requirements.txt\n"
 def add_demo_files(files, links, scale=1):
     """Add this phase's demo files to ``files`` (rel -> bytes) and ``links`` (rel -> target).
 
-    :param scale: int >= 1, as in ``_demo.demo_files`` (the requirements files do not grow with it).
+    :param scale: int >= 1, as in ``demo.tree.demo_files`` (the requirements files do not grow with it).
     """
     text = {
         "backend/requirements.txt": _BACKEND,

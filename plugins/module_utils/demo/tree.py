@@ -26,9 +26,9 @@ from __future__ import annotations
 import json
 import os
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils import (
-    _demo_base_agent, _demo_config, _demo_dockerfiles, _demo_env, _demo_requirements, _demo_scripts,
-    _demo_services, _demo_terms)
+from ansible_collections.sutazai.consolidation.plugins.module_utils.demo import (
+    base_agent as demo_base_agent, config as demo_config, dockerfiles as demo_dockerfiles, env as demo_env,
+    requirements as demo_requirements, scripts as demo_scripts, services as demo_services, terms as demo_terms)
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import atomic_write
 from ansible_collections.sutazai.consolidation.plugins.module_utils._tree import safe_join
 
@@ -308,9 +308,9 @@ def demo_files(scale=1):
     links["docker-compose.override.yml"] = "docker-compose.yml"
     files[".env.example"] = _ENV_EXAMPLE.encode("utf-8")
     # Files of the later phases, one generator per phase, in the play's order.
-    for add in (_demo_env.add_demo_files, _demo_services.add_demo_files, _demo_config.add_demo_files,
-                _demo_requirements.add_demo_files, _demo_dockerfiles.add_demo_files, _demo_scripts.add_demo_files,
-                _demo_terms.add_demo_files, _demo_base_agent.add_demo_files):
+    for add in (demo_env.add_demo_files, demo_services.add_demo_files, demo_config.add_demo_files,
+                demo_requirements.add_demo_files, demo_dockerfiles.add_demo_files, demo_scripts.add_demo_files,
+                demo_terms.add_demo_files, demo_base_agent.add_demo_files):
         add(files, links, scale)
     return files, links
 

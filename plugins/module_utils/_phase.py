@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import traceback
 
-from ansible_collections.sutazai.consolidation.plugins.module_utils import _redact
+from ansible_collections.sutazai.consolidation.plugins.module_utils import _redaction
 from ansible_collections.sutazai.consolidation.plugins.module_utils._errors import ConsolidationError
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _lock
 from ansible_collections.sutazai.consolidation.plugins.module_utils._journal import Journal, mark_complete, utc_now
@@ -46,10 +46,10 @@ def check_root(module, root):
 
 
 def redact_output(module, root, secrets=()):
-    """Route every result, failure and warning of ``module`` through ``_redact``: each string
+    """Route every result, failure and warning of ``module`` through ``_redaction``: each string
     of ``exit_json``/``fail_json`` (message, errors, summary, diff, traceback ...) and each
     ``warn`` message is redacted with the secrets of the tree under ``root`` (computed once,
-    when the first output is made), ``secrets`` and the rules of ``_redact``. Called by
+    when the first output is made), ``secrets`` and the rules of ``_redaction``. Called by
     :func:`check_root`, so no phase module can forget it; a second call adds ``secrets``.
     A warning is printed as one line of at most :data:`WARNING_WIDTH` characters; the whole
     redacted texts go into the result's ``summary`` as ``warnings`` (list of str), which the run
@@ -64,14 +64,14 @@ def redact_output(module, root, secrets=()):
     excludes = ()
     if params.get("root"):
         excludes = phase_paths(params)[1:]
-    _redact.use_tree(root, excludes)
+    _redaction.use_tree(root, excludes)
     state = {"extra": set(secrets), "redactor": None, "warnings": []}
     module._sutazai_redaction = state
     exit_json, fail_json, warn = module.exit_json, module.fail_json, module.warn
 
     def redactor():
         if state["redactor"] is None:
-            state["redactor"] = _redact.Redactor(set(_redact.tree_secrets(root)) | state["extra"])
+            state["redactor"] = _redaction.Redactor(set(_redaction.tree_secrets(root)) | state["extra"])
         return state["redactor"]
 
     def redact(kwargs):

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 sutazai.consolidation contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Demo-platform files of the dockerfiles phase (see ``_demo.demo_files``).
+"""Demo-platform files of the dockerfiles phase (see ``demo.tree.demo_files``).
 
 What the dockerfiles phase finds in the demo tree (besides ``backend/Dockerfile`` and
 ``frontend/Dockerfile`` of the requirements demo, which stay as they are):
@@ -99,7 +99,7 @@ _AGENTS = [("ai-agent-orchestrator", 8589), ("hardware-resource-optimizer", 8080
 def add_demo_files(files, links, scale):
     """Add this phase's demo files to ``files`` ({rel: bytes}) and ``links`` ({rel: target}).
 
-    :param scale: int >= 1 (see ``_demo.demo_files``); the Dockerfile demo does not grow with it.
+    :param scale: int >= 1 (see ``demo.tree.demo_files``); the Dockerfile demo does not grow with it.
     """
     text = {}
     for name, port in _AGENTS:
