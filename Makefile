@@ -48,6 +48,7 @@ demo: demo-tree
 testbed: venv
 	bash tests/testbed/setup-docker.sh
 	$(BIN)/python tests/testbed/services.py build
+	$(BIN)/python tests/testbed/stack.py up
 
 unit: collection testbed
 	SUTAZAI_TESTBED_REQUIRED=1 $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist worksteal \

@@ -45,3 +45,19 @@ def docker_engine():
             pytest.fail("Docker engine required under CI: %s" % problem)
         pytest.skip(problem)
     return True
+
+
+@pytest.fixture(scope="session")
+def live_stack(docker_engine):
+    """The default live test stack (tests/testbed/stack.py: project ``sutazai``), started and
+    seeded when it is not (``make testbed`` starts it ahead). Tests must not change it: those
+    that change or break a stack start an instance of their own (``testbed.stack.instance``)."""
+    from testbed import stack
+
+    lock_dir = os.path.dirname(stack.DEFAULT_ROOT)
+    os.makedirs(lock_dir, exist_ok=True)
+    import fcntl
+
+    with open(os.path.join(lock_dir, "stack.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return stack.seed(stack.up(stack.default_stack()))

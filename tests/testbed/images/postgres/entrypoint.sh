@@ -1,6 +1,7 @@
 #!/bin/sh
-# Start the Debian cluster, create the login role and database from the environment, then
-# wait on the server. The password reaches psql through its environment (never argv).
+# Start the Debian cluster, create the login role and database from the environment when they
+# do not exist yet (a persisted data volume keeps them), then wait on the server. The password
+# reaches psql through its environment (never argv).
 set -eu
 : "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}"
 POSTGRES_USER="${POSTGRES_USER:-sutazai}"
@@ -23,8 +24,10 @@ cat <<'SQL' | su postgres -s /bin/sh -c "psql -q -v ON_ERROR_STOP=1 -h /var/run/
 \getenv user POSTGRES_USER
 \getenv db POSTGRES_DB
 \getenv pw POSTGRES_PASSWORD
-SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'user', :'pw') \gexec
-SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'user') \gexec
+SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'user', :'pw')
+ WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'user') \gexec
+SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'user')
+ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec
 SQL
 echo "SUTAZAI-TESTBED-READY"
 wait $pid

@@ -1,13 +1,18 @@
 #!/bin/sh
 # The password goes into a config file readable by root only, not onto the command line.
+# REDIS_SAVE: the `save` rule (default "": no automatic snapshots); the RDB file is
+# /data/dump.rdb (a volume in the test stack).
 set -eu
 conf=/run/testbed-redis.conf
+mkdir -p /data
 umask 077
 {
   echo "bind 0.0.0.0"
   echo "protected-mode no"
   echo "port 6379"
-  echo "save \"\""
+  echo "save \"${REDIS_SAVE:-}\""
+  echo "dir /data"
+  echo "dbfilename dump.rdb"
   echo "appendonly no"
   if [ -n "${REDIS_PASSWORD:-}" ]; then
     printf 'requirepass "%s"\n' "$(printf '%s' "$REDIS_PASSWORD" | sed 's/["\\]/\\&/g')"
