@@ -1,6 +1,7 @@
 #!/bin/sh
 # Start the Debian cluster, create the login role and database from the environment when they
-# do not exist yet (a persisted data volume keeps them), then wait on the server. The password
+# do not exist yet (a persisted data volume keeps them), then wait on the server. As in the
+# official postgres image, POSTGRES_USER is a superuser (pg_dumpall runs as it). The password
 # reaches psql through its environment (never argv).
 set -eu
 : "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}"
@@ -24,8 +25,9 @@ cat <<'SQL' | su postgres -s /bin/sh -c "psql -q -v ON_ERROR_STOP=1 -h /var/run/
 \getenv user POSTGRES_USER
 \getenv db POSTGRES_DB
 \getenv pw POSTGRES_PASSWORD
-SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'user', :'pw')
+SELECT format('CREATE ROLE %I SUPERUSER LOGIN PASSWORD %L', :'user', :'pw')
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'user') \gexec
+SELECT format('ALTER ROLE %I SUPERUSER', :'user') \gexec
 SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'user')
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec
 SQL
