@@ -370,14 +370,19 @@ class Throwaway(object):
         return False
 
 
-def wait_until(probe, timeout, what):
+def wait_until(probe, timeout, what, container=None):
     """Call ``probe()`` every :data:`POLL_SECONDS` until it returns a true value (returned) or
-    ``timeout`` s pass (:class:`BackupError` naming ``what``)."""
+    ``timeout`` s pass (:class:`BackupError` naming ``what``). With ``container``, fail at once
+    (with its last log line) when that container has stopped."""
     deadline = time.monotonic() + timeout
     while True:
         value = probe()
         if value:
             return value
+        if container and not (inspect(container).get("State") or {}).get("Running"):
+            logs = docker(["logs", "--tail", "5", container], timeout=60, check=False)
+            last = (logs.stderr + logs.stdout).decode("utf-8", "replace").strip().splitlines()
+            raise BackupError("%s: the container stopped%s" % (what, ": " + last[-1][-300:] if last else ""))
         if time.monotonic() > deadline:
             raise BackupError("%s: not ready within %d s" % (what, timeout))
         time.sleep(POLL_SECONDS)
@@ -402,7 +407,7 @@ def verify_pg(item, info, path, live, timeout):
     user, env = _pg_env(info)
     what = "%s: restore test" % item["service"]
     with Throwaway(info) as tmp:
-        wait_until(lambda: _pg_ready(tmp.name, info), timeout, what)
+        wait_until(lambda: _pg_ready(tmp.name, info), timeout, what, container=tmp.name)
         roles = set(psql(tmp.name, info, "SELECT rolname FROM pg_roles;", what=what))
         for db in psql(tmp.name, info, "SELECT datname FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres';",
                        what=what):
@@ -411,7 +416,8 @@ def verify_pg(item, info, path, live, timeout):
             with gzip.open(path, "rb") as f:
                 dump = b"".join(restore_filter(f, roles, user))
         except (OSError, EOFError) as exc:
-            raise BackupError("%s: %s cannot be read: %s" % (what, os.path.basename(path), exc), service=item["service"])
+            return {"passed": False, "seconds": round(time.monotonic() - start, 3), "checked": {},
+                    "differences": ["%s cannot be read: %s" % (os.path.basename(path), exc)]}
         proc = docker(["exec", "-i", "-e", "PGPASSWORD", tmp.name, "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
                        "-U", user, "-d", "postgres"], env=env, stdin=dump, timeout=timeout, check=False)
         if proc.returncode != 0:
@@ -577,7 +583,11 @@ def verify_redis(item, info, path, rdb, live, timeout):
                           env={"REDISCLI_AUTH": redis_password(info) or ""}, timeout=30, check=False)
             return b"PONG" in proc.stdout
 
-        wait_until(ready, timeout, what)
+        try:
+            wait_until(ready, timeout, what, container=tmp.name)
+        except BackupError as exc:
+            return {"passed": False, "seconds": round(time.monotonic() - start, 3), "checked": {},
+                    "differences": ["the RDB file does not load: %s" % exc]}
         restored = redis_digest(tmp.name, info, timeout=timeout, what=what)
     diffs = []
     if restored["keys"] != live["keys"]:

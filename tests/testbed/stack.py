@@ -119,8 +119,9 @@ class Stack(object):
                                     "container": r.get("Name")}) for r in rows)
 
     def down(self):
-        """Remove the containers, the network and the named volumes of the instance."""
-        self.compose("down", "-v", "--remove-orphans", "-t", "5", timeout=180, check=False)
+        """Remove the containers, the network, the named volumes and the images Compose built
+        for the instance."""
+        self.compose("down", "-v", "--rmi", "local", "--remove-orphans", "-t", "5", timeout=180, check=False)
 
 
 def read_env(path):
