@@ -70,6 +70,7 @@ bench: collection
 	$(BIN)/python tests/bench/bench_phases.py
 	$(BIN)/python tests/bench/bench_code.py
 	$(BIN)/python tests/bench/bench_real.py
+	$(BIN)/python tests/bench/bench_backup.py
 
 clean:
 	rm -rf $(BUILD) tests/output

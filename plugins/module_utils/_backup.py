@@ -181,6 +181,13 @@ def compose_model(project_dir, files, project_name=None, timeout=120):
     return json.loads(proc.stdout)
 
 
+def default_project_name(project_dir):
+    """The project name Compose derives from a folder: its base name, lower-cased, with every
+    character but ``a-z 0-9 _ -`` removed (a top-level ``name:`` in the Compose file wins over it;
+    pass that as the project name)."""
+    return re.sub(r"[^a-z0-9_-]", "", os.path.basename(os.path.abspath(project_dir)).lower())
+
+
 def project_containers(project):
     """``{service: container name}`` of the project's containers (running or not), from the
     Compose labels; a scaled service lists its first container by name."""
@@ -435,9 +442,10 @@ def verify_pg(item, info, path, live, timeout):
         for table in sorted(set(live[db]) | set(restored[db])):
             a, b = live[db].get(table), restored[db].get(table)
             if a != b:
-                diffs.append("%s.%s: live %s, restored %s" % (db, table, "%d rows" % a[0] if a else "absent",
-                                                            "%d rows" % b[0] if b else "absent")
-                             + (" (same count, other rows)" if a and b and a[0] == b[0] else ""))
+                live_rows = "%d rows" % a[0] if a else "absent"
+                restored_rows = "%d rows" % b[0] if b else "absent"
+                same = " (same count, other rows)" if a and b and a[0] == b[0] else ""
+                diffs.append("%s.%s: live %s, restored %s%s" % (db, table, live_rows, restored_rows, same))
     checked = {"databases": len(live), "tables": sum(len(t) for t in live.values()),
                "rows": sum(r[0] for t in live.values() for r in t.values())}
     return {"passed": not diffs, "seconds": round(time.monotonic() - start, 3), "checked": checked, "differences": diffs[:20]}

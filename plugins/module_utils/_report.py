@@ -31,7 +31,7 @@ quotes), a line stays within 120 columns."""
 
 # Role variable prefix of each phase: a blocked reason names ``on_invalid=fail``, the user sets
 # ``<prefix>on_invalid``.
-ROLE_PREFIX = {"agents": "agents_", "env": "env_", "secrets": "env_", "services": "services_", "config": "config_",
+ROLE_PREFIX = {"backup": "backup_", "agents": "agents_", "env": "env_", "secrets": "env_", "services": "services_", "config": "config_",
                "config (connections)": "config_connection_", "requirements": "requirements_",
                "dockerfiles": "dockerfiles_", "scripts": "scripts_", "terms": "terms_", "base_agent": "base_agent_"}
 _OPTION_RE = re.compile(r"(?<![\w.-])(on_invalid|force|resolve|pins|strict|runtime_values|merge_duplicates|"
@@ -109,10 +109,10 @@ def render_table(summaries, title="SutazAI consolidation summary", width=TABLE_W
     return lines
 
 
-PHASES = ("agents", "env", "secrets", "services", "config", "requirements", "dockerfiles", "scripts", "terms",
-          "base_agent")
-"""The ten phases, in the play's order; the report has a section for each (``not run`` when the
-play's tags left it out)."""
+PHASES = ("backup", "agents", "env", "secrets", "services", "config", "requirements", "dockerfiles", "scripts",
+          "terms", "base_agent")
+"""The phases, in the play's order: the backup of the running platform's data, then the ten that
+change the tree; the report has a section for each (``not run`` when the play's tags left it out)."""
 
 REPORT_FORMAT = 1
 """Version of the JSON report layout (``schemas/run_report.schema.json`` in the collection)."""

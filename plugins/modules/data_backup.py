@@ -54,8 +54,9 @@ options:
     default: [docker-compose.yml]
   project_name:
     description:
-      - Compose project name. Default is the one Compose derives (the C(name) of the model, else the
-        folder name of O(root)).
+      - Compose project name. Default is the one Compose derives from the folder name of O(root)
+        (lower-cased, only C(a-z), C(0-9), C(_) and C(-) kept); set it when the Compose file has a
+        top-level C(name) or the project is started with C(-p).
     type: str
   methods:
     description:
@@ -122,7 +123,7 @@ notes:
 seealso:
   - module: sutazai.consolidation.rollback
 author:
-  - sutazai.consolidation contributors
+  - SutazAI consolidation team (@sutazai)
 """
 
 EXAMPLES = r"""
@@ -192,7 +193,7 @@ backups:
     sha256: {description: sha256 of the file (hex)., type: str, sample: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08}
     seconds: {description: Seconds the backup took., type: float, sample: 1.8}
     volume: {description: Docker volume archived (kind C(volume))., type: str, sample: sutazai_rabbitmq_data}
-    downtime_seconds: {description: Stop to healthy, for an offline backup., type: float, sample: 6.2}
+    downtime_seconds: {description: "Seconds from stop to healthy, for an offline backup.", type: float, sample: 6.2}
     restore_test:
       description: "The restore test: C(passed), C(seconds), C(checked) (databases, tables and rows;
         keys; or files) and C(differences) (list of str)."
@@ -263,9 +264,13 @@ def main():
     if info.returncode != 0:
         _nothing(module, run_id, "no Docker engine answers on this host")
     try:
-        model = _backup.compose_model(root, files, p["project_name"])
-        project = p["project_name"] or model.get("name") or os.path.basename(root)
+        # Containers first: a tree whose platform does not run here (a copy, a checkout) needs no
+        # Compose model, which may not even resolve without the platform's env files.
+        project = p["project_name"] or _backup.default_project_name(root)
         containers = _backup.project_containers(project)
+        if not containers:
+            _nothing(module, run_id, "no container of Compose project %s on this host" % project)
+        model = _backup.compose_model(root, files, project)
         items = _backup.plan(model, containers, p["methods"], set(p["exclude"]))
         secrets = []
         for item in items:
@@ -288,9 +293,9 @@ def main():
         total = sum(sizes.values())
         rows = [{"item": "Services to back up", "before": len(items), "after": len(items)},
                 {"item": "Estimated size", "before": _size(total), "after": _size(total)}]
+        tested = ", each restore-tested" if p["restore_test"] else ""
         module.exit_json(changed=False, run_id=run_id, plan=plan_out,
-                         msg="would back up %d services (about %s)%s" % (len(items), _size(total),
-                                                                       ", each restore-tested" if p["restore_test"] else ""),
+                         msg="would back up %d services (about %s)%s" % (len(items), _size(total), tested),
                          summary={"phase": PHASE, "status": "would back up", "rows": rows})
 
     data_dir = os.path.join(backup_root, run_id, "data")

@@ -15,8 +15,9 @@ description:
   - Both files hold the same content. The Markdown report opens with C(Needs your decision)
     (blocked phases with the role variable to set, conflicts, Dockerfile families a person must
     decide, exposed secrets, dynamic references), then the summary table, the changed files
-    (path, action, phase), the rollback command, and a section for each of the ten phases (C(not
-    run) for a phase the play's tags left out) with its rows, detail tables, files and warnings.
+    (path, action, phase), the rollback command, and a section for each phase (the backup
+    of the running platform's data and the ten that change the tree; C(not run) for a phase the
+    play's tags left out) with its rows, detail tables, files and warnings.
   - The JSON report follows the JSON Schema C(schemas/run_report.schema.json) shipped in the
     collection (C(format) 1).
   - A report is a record of the run, not a change to the platform, so the task reports

@@ -65,8 +65,8 @@ def test_check_mode_plans_and_touches_nothing(own_stack, tmp_path):
     assert rc == 0, out[-3000:]
     assert result["changed"] is False and result["summary"]["status"] == "would back up"
     plan = dict((p["service"], p) for p in result["plan"])
-    assert dict((s, p["method"]) for s, p in plan.items()) == {"postgres": "pg_dumpall", "redis": "redis_rdb",
-                                                              "rabbitmq": "offline"}
+    methods = dict((s, p["method"]) for s, p in plan.items())
+    assert methods == {"postgres": "pg_dumpall", "redis": "redis_rdb", "rabbitmq": "offline"}
     assert plan["postgres"]["bytes"] > 10 ** 6 and plan["redis"]["bytes"] > 10 ** 5
     assert not os.path.exists(backups)
     assert started == dict((s, _started(own_stack, s)) for s in started)  # nothing stopped or restarted
@@ -150,3 +150,26 @@ def test_corrupted_backups_fail_their_restore_test(own_stack, tmp_path):
     result = _backup.verify_redis(rd, rinfo, bad, rdb, rlive, 120)
     assert result["passed"] is False and result["seconds"] < 60, result
     assert _throwaways() == []
+
+
+def test_role_on_a_tree_whose_platform_does_not_run_here(docker_engine, tmp_path):
+    """A copy of the platform (the demo tree) has a Compose file and no container: the role says
+    there is nothing to back up, in check mode as in a real run, and writes nothing."""
+    from helpers import snapshot, write_demo
+
+    root = str(tmp_path / "sutazaiapp")
+    write_demo(root)
+    before = snapshot(root)
+    playbook = tmp_path / "backup.yml"
+    playbook.write_text("- hosts: localhost\n  gather_facts: false\n  roles:\n    - role: sutazai.consolidation.backup\n")
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".build", "pytest"))
+    for check in (["--check"], []):
+        proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", "-e",
+                               "ansible_python_interpreter=%s" % sys.executable, "-e", "sutazai_root=%s" % root,
+                               "-e", "sutazai_backup_root=%s" % (tmp_path / "backups"), "-v", str(playbook)] + check,
+                              capture_output=True, text=True, env=env, timeout=300, check=False)
+        assert proc.returncode == 0, proc.stdout[-3000:]
+        assert "nothing to back up: no container of Compose project sutazaiapp on this host" in proc.stdout
+        assert "changed=0" in proc.stdout
+    assert snapshot(root) == before and not os.path.exists(str(tmp_path / "backups"))

@@ -79,8 +79,8 @@ class Stack(object):
         proc = subprocess.run(cmd, cwd=self.root, capture_output=True, text=True, timeout=timeout,
                               check=False, input=stdin)
         if check and proc.returncode != 0:
-            raise StackError("%s failed (rc=%d): %s" % (" ".join(cmd), proc.returncode,
-                                                       (proc.stderr + proc.stdout).strip()[-3000:]))
+            tail = (proc.stderr + proc.stdout).strip()[-3000:]
+            raise StackError("%s failed (rc=%d): %s" % (" ".join(cmd), proc.returncode, tail))
         return proc
 
     def exec(self, service, script, stdin=None, timeout=300, user=None):
@@ -91,8 +91,7 @@ class Stack(object):
         proc = subprocess.run(cmd, input=stdin, capture_output=True, text=not binary, timeout=timeout, check=False)
         if proc.returncode != 0:
             err = proc.stderr.decode("utf-8", "replace") if binary else proc.stderr
-            raise StackError("docker exec %s failed (rc=%d): %s" % (self.container(service), proc.returncode,
-                                                                   err.strip()[-2000:]))
+            raise StackError("docker exec %s failed (rc=%d): %s" % (self.container(service), proc.returncode, err.strip()[-2000:]))
         return proc
 
     def psql(self, sql, db="sutazai"):
@@ -141,7 +140,7 @@ def free_ports(n):
     """``n`` distinct free TCP ports on 127.0.0.1 (ints), as the kernel hands them out."""
     socks, ports = [], []
     try:
-        for _ in range(n):
+        for _port in range(n):
             s = socket.socket()
             s.bind(("127.0.0.1", 0))
             socks.append(s)
