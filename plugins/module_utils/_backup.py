@@ -190,8 +190,10 @@ def default_project_name(project_dir):
 
 def project_containers(project):
     """``{service: container name}`` of the project's containers (running or not), from the
-    Compose labels; a scaled service lists its first container by name."""
-    out = docker(["ps", "-a", "--filter", "label=com.docker.compose.project=%s" % project, "--format",
+    Compose labels (one-off ``compose run`` containers left out); a scaled service lists its
+    first container by name."""
+    out = docker(["ps", "-a", "--filter", "label=com.docker.compose.project=%s" % project,
+                  "--filter", "label=com.docker.compose.oneoff=False", "--format",
                   '{{.Names}}\t{{.Label "com.docker.compose.service"}}'], timeout=60).stdout.decode("utf-8")
     found = {}
     for line in sorted(out.splitlines()):
@@ -241,7 +243,10 @@ def plan(model, containers, methods=None, exclude=()):
         else:
             # A service built here has no image in the model: its name stands for it.
             source = svc.get("image") or name
+            # An exporter (postgres-exporter, redis_exporter) only reads metrics: not a database.
             words = [w for w in image_words(source) if w in METHOD_BY_IMAGE_WORD]
+            if "exporter" in image_words(source):
+                words = []
             if words:
                 method, why = METHOD_BY_IMAGE_WORD[words[0]], ("image %s" % source if svc.get("image") else "service name")
             elif vols:
@@ -296,7 +301,7 @@ def pg_checksums(container, info, timeout=600, what=None):
         out[db] = {}
         if not tables:
             continue
-        parts = ["SELECT %s, count(*), coalesce(md5(string_agg(md5(t::text), '' ORDER BY md5(t::text))), '') FROM %s t"
+        parts = ["SELECT %s, count(*), coalesce(md5(string_agg(md5(ROW(t.*)::text), '' ORDER BY md5(ROW(t.*)::text))), '') FROM %s t"
                  % ("'" + t.replace("'", "''") + "'", t) for t in tables]
         for line in psql(container, info, " UNION ALL ".join(parts) + ";", db=db, timeout=timeout, what=what):
             table, rows, checksum = line.rsplit("|", 2)
@@ -367,9 +372,13 @@ class Throwaway(object):
             args += ["--entrypoint", cfg["Entrypoint"][0]]
         args.append(self.image)
         args += (cfg.get("Entrypoint") or [])[1:] + (cfg.get("Cmd") or [])
-        docker(args, env=env, timeout=120, what="throwaway container")
-        if self.start:
-            docker(["start", self.name], timeout=120, what="throwaway container")
+        try:
+            docker(args, env=env, timeout=120, what="throwaway container")
+            if self.start:
+                docker(["start", self.name], timeout=120, what="throwaway container")
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc):
@@ -512,7 +521,8 @@ def _quote(key):
 def redis_digest(container, info, timeout=600, what=None, batch=500):
     """``{"keys": DBSIZE, "digest": sha256 over the sorted keys' canonical digests}`` (see
     :data:`DIGEST_LUA`; ``batch`` keys per script call)."""
-    keys = sorted(k for k in redis_cli(container, info, ["--scan"], timeout=timeout, what=what).split(b"\n") if k)
+    # SCAN may return a key more than once.
+    keys = sorted(set(k for k in redis_cli(container, info, ["--scan"], timeout=timeout, what=what).split(b"\n") if k))
     lines = []
     for i in range(0, len(keys), batch):
         part = keys[i:i + batch]
@@ -540,8 +550,8 @@ def backup_redis(item, info, data_dir, timeout):
 
     def bgsave():
         reply = _redis_reply(redis_cli(c, info, ["BGSAVE"], what=what))
-        if "in progress" in reply:
-            return False  # a snapshot is being written: ask again once it is done
+        if "in progress" in reply or "child process" in reply:
+            return False  # a snapshot or an AOF rewrite is being written: ask again once it is done
         if "started" not in reply and "scheduled" not in reply:
             raise BackupError("%s: BGSAVE answered %r" % (item["service"], reply[:200]), service=item["service"])
         return True
@@ -615,7 +625,7 @@ def archive_volume(item, info, volume, data_dir, timeout, helper_image=None):
     """tar the named ``volume`` (dict of :func:`named_volumes`) through a throwaway container into
     ``<service>.<volume>.tar.gz``; returns ``(file name, seconds)``."""
     name = "%s.%s.tar.gz" % (item["service"], volume["volume"])
-    args = ["run", "--rm", "--network", "none", "--label", "%s=1" % LABEL, "-u", "0", "-v", "%s:/volume:ro" % volume["name"],
+    args = ["run", "--rm", "--log-driver", "none", "--network", "none", "--label", "%s=1" % LABEL, "-u", "0", "-v", "%s:/volume:ro" % volume["name"],
             "--entrypoint", "tar", _helper_image(item, info, helper_image), "-C", "/volume", "-cf", "-", "."]
     seconds = stream_to(args, os.path.join(data_dir, name), timeout=timeout, compress=True,
                         what="%s: archive volume %s" % (item["service"], volume["name"]))
@@ -643,7 +653,7 @@ def tar_listing(fileobj):
 
 def volume_listing(volume_name, image, timeout, what):
     """:func:`tar_listing` of a live volume, read through a throwaway container."""
-    proc = docker(["run", "--rm", "--network", "none", "--label", "%s=1" % LABEL, "-u", "0", "-v", "%s:/volume:ro" % volume_name,
+    proc = docker(["run", "--rm", "--log-driver", "none", "--network", "none", "--label", "%s=1" % LABEL, "-u", "0", "-v", "%s:/volume:ro" % volume_name,
                    "--entrypoint", "tar", image, "-C", "/volume", "-cf", "-", "."], timeout=timeout, what=what)
     return tar_listing(io.BytesIO(proc.stdout))
 
@@ -664,7 +674,7 @@ def verify_volume(item, info, volume, path, live, timeout, helper_image=None):
     tmp_volume = "sutazai-backup-check-%s" % uuid.uuid4().hex[:12]
     docker(["volume", "create", "--label", "%s=1" % LABEL, tmp_volume], timeout=60, what=what)
     try:
-        docker(["run", "--rm", "-i", "--network", "none", "--label", "%s=1" % LABEL, "-u", "0", "-v", "%s:/volume" % tmp_volume,
+        docker(["run", "--rm", "-i", "--log-driver", "none", "--network", "none", "--label", "%s=1" % LABEL, "-u", "0", "-v", "%s:/volume" % tmp_volume,
                 "--entrypoint", "tar", image, "-C", "/volume", "-xf", "-"], stdin=data, timeout=timeout, what=what)
         restored = volume_listing(tmp_volume, image, timeout, what)
     finally:
@@ -784,10 +794,13 @@ def run_backup(items, data_dir, run_id, project, timeout, restore_test=True, hel
                 offline = item["method"] == "offline" and (info.get("State") or {}).get("Running")
                 image = _helper_image(item, info, helper_image)
                 stopped = None
-                if offline:
-                    stopped = time.monotonic()
-                    docker(["stop", "-t", "30", item["container"]], timeout=timeout, what="%s: stop" % svc)
                 try:
+                    if offline:
+                        # The container's own grace period (stop_grace_period) when longer than 30 s.
+                        grace = max(30, int((info.get("Config") or {}).get("StopTimeout") or 0))
+                        stopped = time.monotonic()
+                        docker(["stop", "-t", str(grace), item["container"]], timeout=max(timeout, grace + 60),
+                               what="%s: stop" % svc)
                     lives, entries = {}, []
                     for vol in item["volumes"]:
                         if restore_test:
@@ -796,7 +809,8 @@ def run_backup(items, data_dir, run_id, project, timeout, restore_test=True, hel
                         entries.append((vol, add({"service": svc, "kind": "volume", "volume": vol["name"], "file": name,
                                                   "seconds": seconds, "offline": bool(offline)})))
                 finally:
-                    if offline:
+                    # Started again whatever happened, once the engine says it is not running.
+                    if offline and not (inspect(item["container"]).get("State") or {}).get("Running"):
                         docker(["start", item["container"]], timeout=timeout, what="%s: start" % svc)
                 if offline:
                     healthy(item["container"], timeout, "%s: health after the offline backup" % svc)

@@ -214,10 +214,12 @@ msg:
 
 import os
 import shutil
+import subprocess
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _backup
+from ansible_collections.sutazai.consolidation.plugins.module_utils._journal import _RUN_ID_RE
 from ansible_collections.sutazai.consolidation.plugins.module_utils._lock import new_run_id
 from ansible_collections.sutazai.consolidation.plugins.module_utils._phase import PHASE_ARGUMENT_SPEC, check_root, phase_paths, redact_output
 
@@ -252,6 +254,9 @@ def main():
     root, backup_root, _reports = phase_paths(p)
     check_root(module, root)
     run_id = p["run_id"] or new_run_id()
+    if not _RUN_ID_RE.match(run_id):
+        module.fail_json(msg="run_id %r is not a run folder name (letters, digits, '.', '_', '-'; not starting with '.' or '-')"
+                         % run_id)
     if p["timeout"] < 1:
         module.fail_json(msg="timeout must be at least 1 second, got %d" % p["timeout"])
 
@@ -311,6 +316,10 @@ def main():
     except _backup.BackupError as exc:
         module.fail_json(msg="backup phase failed, the platform is as it was: %s" % exc, run_id=run_id, plan=plan_out,
                          data_dir=data_dir)
+    except (OSError, ValueError, subprocess.SubprocessError) as exc:
+        # Disk full, an unreadable answer: named, redacted, no traceback.
+        module.fail_json(msg="backup phase failed while writing to %s: %s: %s" % (data_dir, type(exc).__name__, exc),
+                         run_id=run_id, plan=plan_out, data_dir=data_dir)
     entries = manifest["entries"]
     failed = _backup.failed_tests(manifest)
     total = sum(e["bytes"] for e in entries)
