@@ -361,7 +361,10 @@ class Throwaway(object):
         self.start = start
 
     def __enter__(self):
-        env = env_of(self.info)
+        # The container's settings, not the ones that steer the docker CLI or that the image sets
+        # itself (PATH, HOME): they would replace the host's in the CLI's environment.
+        env = dict((k, v) for k, v in env_of(self.info).items()
+                   if k not in ("PATH", "HOME", "HOSTNAME") and not k.startswith("DOCKER_") and not k.lower().endswith("_proxy"))
         args = ["create", "--name", self.name, "--label", "%s=1" % LABEL, "--network", "none"]
         for key in sorted(env):
             args += ["-e", key]
