@@ -65,6 +65,14 @@ from ansible_collections.sutazai.consolidation.plugins.module_utils._errors impo
 from ansible_collections.sutazai.consolidation.plugins.module_utils._fileio import atomic_write, sha256_file
 from ansible_collections.sutazai.consolidation.plugins.module_utils._journal import utc_now
 
+try:
+    from dotenv import dotenv_values
+    from ruamel.yaml import YAML
+
+    HAS_LIBS = True
+except ImportError:  # pragma: no cover - reported by the module
+    HAS_LIBS = False
+
 METHODS = ("pg_dumpall", "redis_rdb", "offline", "volume", "none")
 """The backup methods, in the order a service is matched."""
 
@@ -81,7 +89,8 @@ MANIFEST_FORMAT = 1
 POLL_SECONDS = 0.2
 CHUNK = 1 << 20
 LABEL = "org.sutazai.consolidation.backup"
-"""Label on every throwaway container and volume this module makes (removed when done)."""
+"""Label on every throwaway container and volume this module makes (removed when done); its
+value is the name of the live container the throwaway serves."""
 
 
 class BackupError(ConsolidationError):
@@ -181,11 +190,33 @@ def compose_model(project_dir, files, project_name=None, timeout=120):
     return json.loads(proc.stdout)
 
 
-def default_project_name(project_dir):
-    """The project name Compose derives from a folder: its base name, lower-cased, with every
-    character but ``a-z 0-9 _ -`` removed (a top-level ``name:`` in the Compose file wins over it;
-    pass that as the project name)."""
-    return re.sub(r"[^a-z0-9_-]", "", os.path.basename(os.path.abspath(project_dir)).lower())
+def _normalize_project(name):
+    return re.sub(r"[^a-z0-9_-]", "", name.lower())
+
+
+def default_project_name(project_dir, files=()):
+    """The project name Compose uses without ``-p``: ``COMPOSE_PROJECT_NAME`` of the project's
+    ``.env``, else the top-level ``name`` of the last Compose file in ``files`` (paths relative to
+    ``project_dir``) that has a literal one, else the folder's base name; lower-cased, every
+    character but ``a-z 0-9 _ -`` removed, as Compose does. Unreadable files are passed over."""
+    env_path = os.path.join(project_dir, ".env")
+    if os.path.isfile(env_path):
+        try:
+            name = dotenv_values(env_path).get("COMPOSE_PROJECT_NAME")
+        except (OSError, UnicodeDecodeError):
+            name = None
+        if name and _normalize_project(name):
+            return _normalize_project(name)
+    for f in reversed(list(files)):
+        try:
+            with open(os.path.join(project_dir, f), "rb") as fh:
+                data = YAML(typ="safe").load(fh)
+        except Exception:  # noqa: BLE001 (Compose itself reports a broken file later)
+            continue
+        name = data.get("name") if isinstance(data, dict) else None
+        if isinstance(name, str) and "$" not in name and _normalize_project(name):
+            return _normalize_project(name)
+    return _normalize_project(os.path.basename(os.path.abspath(project_dir)))
 
 
 def project_containers(project):
@@ -365,7 +396,8 @@ class Throwaway(object):
         # itself (PATH, HOME): they would replace the host's in the CLI's environment.
         env = dict((k, v) for k, v in env_of(self.info).items()
                    if k not in ("PATH", "HOME", "HOSTNAME") and not k.startswith("DOCKER_") and not k.lower().endswith("_proxy"))
-        args = ["create", "--name", self.name, "--label", "%s=1" % LABEL, "--network", "none"]
+        owner = (self.info.get("Name") or "").lstrip("/") or "1"
+        args = ["create", "--name", self.name, "--label", "%s=%s" % (LABEL, owner), "--network", "none"]
         for key in sorted(env):
             args += ["-e", key]
         for vol, target in self.mounts:
@@ -628,8 +660,8 @@ def archive_volume(item, info, volume, data_dir, timeout, helper_image=None):
     """tar the named ``volume`` (dict of :func:`named_volumes`) through a throwaway container into
     ``<service>.<volume>.tar.gz``; returns ``(file name, seconds)``."""
     name = "%s.%s.tar.gz" % (item["service"], volume["volume"])
-    args = ["run", "--rm", "--log-driver", "none", "--network", "none", "--label", "%s=1" % LABEL, "-u", "0", "-v", "%s:/volume:ro" % volume["name"],
-            "--entrypoint", "tar", _helper_image(item, info, helper_image), "-C", "/volume", "-cf", "-", "."]
+    args = ["run", "--rm", "--log-driver", "none", "--network", "none", "--label", "%s=%s" % (LABEL, item["container"]),
+            "-u", "0", "-v", "%s:/volume:ro" % volume["name"], "--entrypoint", "tar", _helper_image(item, info, helper_image), "-C", "/volume", "-cf", "-", "."]
     seconds = stream_to(args, os.path.join(data_dir, name), timeout=timeout, compress=True,
                         what="%s: archive volume %s" % (item["service"], volume["name"]))
     return name, seconds
@@ -654,10 +686,11 @@ def tar_listing(fileobj):
     return out
 
 
-def volume_listing(volume_name, image, timeout, what):
-    """:func:`tar_listing` of a live volume, read through a throwaway container."""
-    proc = docker(["run", "--rm", "--log-driver", "none", "--network", "none", "--label", "%s=1" % LABEL, "-u", "0", "-v", "%s:/volume:ro" % volume_name,
-                   "--entrypoint", "tar", image, "-C", "/volume", "-cf", "-", "."], timeout=timeout, what=what)
+def volume_listing(volume_name, image, timeout, what, owner="1"):
+    """:func:`tar_listing` of a live volume, read through a throwaway container (labelled
+    ``LABEL=<owner>``, the live container it serves)."""
+    proc = docker(["run", "--rm", "--log-driver", "none", "--network", "none", "--label", "%s=%s" % (LABEL, owner),
+                   "-u", "0", "-v", "%s:/volume:ro" % volume_name, "--entrypoint", "tar", image, "-C", "/volume", "-cf", "-", "."], timeout=timeout, what=what)
     return tar_listing(io.BytesIO(proc.stdout))
 
 
@@ -675,11 +708,12 @@ def verify_volume(item, info, volume, path, live, timeout, helper_image=None):
         return {"passed": False, "seconds": round(time.monotonic() - start, 3), "checked": {},
                 "differences": ["%s cannot be read: %s" % (os.path.basename(path), exc)]}
     tmp_volume = "sutazai-backup-check-%s" % uuid.uuid4().hex[:12]
-    docker(["volume", "create", "--label", "%s=1" % LABEL, tmp_volume], timeout=60, what=what)
+    owner = item["container"]
+    docker(["volume", "create", "--label", "%s=%s" % (LABEL, owner), tmp_volume], timeout=60, what=what)
     try:
-        docker(["run", "--rm", "-i", "--log-driver", "none", "--network", "none", "--label", "%s=1" % LABEL, "-u", "0", "-v", "%s:/volume" % tmp_volume,
-                "--entrypoint", "tar", image, "-C", "/volume", "-xf", "-"], stdin=data, timeout=timeout, what=what)
-        restored = volume_listing(tmp_volume, image, timeout, what)
+        docker(["run", "--rm", "-i", "--log-driver", "none", "--network", "none", "--label", "%s=%s" % (LABEL, owner),
+                "-u", "0", "-v", "%s:/volume" % tmp_volume, "--entrypoint", "tar", image, "-C", "/volume", "-xf", "-"], stdin=data, timeout=timeout, what=what)
+        restored = volume_listing(tmp_volume, image, timeout, what, owner)
     finally:
         docker(["volume", "rm", "-f", tmp_volume], timeout=60, check=False)
     diffs = []
@@ -807,7 +841,8 @@ def run_backup(items, data_dir, run_id, project, timeout, restore_test=True, hel
                     lives, entries = {}, []
                     for vol in item["volumes"]:
                         if restore_test:
-                            lives[vol["name"]] = volume_listing(vol["name"], image, timeout, "%s: list %s" % (svc, vol["name"]))
+                            lives[vol["name"]] = volume_listing(vol["name"], image, timeout,
+                                                                "%s: list %s" % (svc, vol["name"]), item["container"])
                         name, seconds = archive_volume(item, info, vol, data_dir, timeout, helper_image)
                         entries.append((vol, add({"service": svc, "kind": "volume", "volume": vol["name"], "file": name,
                                                   "seconds": seconds, "offline": bool(offline)})))

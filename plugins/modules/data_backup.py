@@ -54,9 +54,10 @@ options:
     default: [docker-compose.yml]
   project_name:
     description:
-      - Compose project name. Default is the one Compose derives from the folder name of O(root)
-        (lower-cased, only C(a-z), C(0-9), C(_) and C(-) kept); set it when the Compose file has a
-        top-level C(name) or the project is started with C(-p).
+      - Compose project name. Default is the one Compose uses without C(-p), that is
+        C(COMPOSE_PROJECT_NAME) in the C(.env) of O(root), else the top-level C(name) of the Compose
+        files, else the folder name of O(root) (lower-cased, only C(a-z), C(0-9), C(_) and C(-) kept).
+        Set it when the project is started with C(-p).
     type: str
   methods:
     description:
@@ -116,6 +117,8 @@ attributes:
     support: full
 requirements:
   - the docker CLI with the Compose v2 plugin on the target, talking to the engine that runs the platform
+  - python-dotenv
+  - ruamel.yaml
 notes:
   - Live data may change between the backup and the comparison of its restore test; on a busy
     platform exclude the services whose data cannot hold still, or run the backup in a quiet period.
@@ -216,7 +219,7 @@ import os
 import shutil
 import subprocess
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.sutazai.consolidation.plugins.module_utils import _backup
 from ansible_collections.sutazai.consolidation.plugins.module_utils._journal import _RUN_ID_RE
@@ -250,6 +253,8 @@ def main():
         helper_image=dict(type="str"),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    if not _backup.HAS_LIBS:
+        module.fail_json(msg=missing_required_lib("python-dotenv and ruamel.yaml (the preflight role installs them)"))
     p = module.params
     root, backup_root, _reports = phase_paths(p)
     check_root(module, root)
@@ -271,7 +276,7 @@ def main():
     try:
         # Containers first: a tree whose platform does not run here (a copy, a checkout) needs no
         # Compose model, which may not even resolve without the platform's env files.
-        project = p["project_name"] or _backup.default_project_name(root)
+        project = p["project_name"] or _backup.default_project_name(root, files)
         containers = _backup.project_containers(project)
         if not containers:
             _nothing(module, run_id, "no container of Compose project %s on this host" % project)

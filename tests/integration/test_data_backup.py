@@ -53,9 +53,16 @@ def _started(st, service):
                           capture_output=True, text=True, check=True).stdout.strip()
 
 
-def _throwaways():
-    return subprocess.run(["docker", "ps", "-a", "-q", "--filter", "label=%s" % _backup.LABEL], capture_output=True,
-                          text=True, check=True).stdout.split()
+def _throwaways(st):
+    """Throwaway containers and volumes left for this stack's containers (other tests' stacks may
+    be backing up at the same time)."""
+    left = []
+    for service in ("postgres", "redis", "rabbitmq"):
+        label = "label=%s=%s" % (_backup.LABEL, st.container(service))
+        for what in (["ps", "-a", "-q"], ["volume", "ls", "-q"]):
+            left += subprocess.run(["docker"] + what + ["--filter", label], capture_output=True, text=True,
+                                   check=True).stdout.split()
+    return left
 
 
 def test_check_mode_plans_and_touches_nothing(own_stack, tmp_path):
@@ -70,7 +77,7 @@ def test_check_mode_plans_and_touches_nothing(own_stack, tmp_path):
     assert plan["postgres"]["bytes"] > 10 ** 6 and plan["redis"]["bytes"] > 10 ** 5
     assert not os.path.exists(backups)
     assert started == dict((s, _started(own_stack, s)) for s in started)  # nothing stopped or restarted
-    assert _throwaways() == []
+    assert _throwaways(own_stack) == []
 
 
 def test_backup_is_restore_tested_private_and_silent_about_passwords(own_stack, tmp_path):
@@ -101,7 +108,7 @@ def test_backup_is_restore_tested_private_and_silent_about_passwords(own_stack, 
     # No password in the module's output, nor on a command line of a process it started.
     for key in testbed_stack.SECRET_KEYS:
         assert own_stack.env[key] not in out
-    assert _throwaways() == []
+    assert _throwaways(own_stack) == []
     # The stack is whole and healthy after the offline backup of RabbitMQ.
     states = own_stack.services()
     assert all(s["state"] == "running" and s["health"] in ("", "healthy") for s in states.values()), states
@@ -149,7 +156,7 @@ def test_corrupted_backups_fail_their_restore_test(own_stack, tmp_path):
         f.write(bytes(blob))
     result = _backup.verify_redis(rd, rinfo, bad, rdb, rlive, 120)
     assert result["passed"] is False and result["seconds"] < 60, result
-    assert _throwaways() == []
+    assert _throwaways(own_stack) == []
 
 
 def test_role_on_a_tree_whose_platform_does_not_run_here(docker_engine, tmp_path):
